@@ -1,0 +1,255 @@
+"""Run every benchmark side by side under Heron and MLflow and write docs/benchmarks.md (`make bench`).
+
+    .venv/bin/python benchmarks/report.py [--quick] [--keep-stores DIR] [--skip-mlflow] [--md PATH]
+    .venv/bin/python benchmarks/report.py --render-only    # rewrite the page from benchmarks/results/
+
+Heron runs with .venv/bin/python, MLflow with benchmarks/.mlflow-venv/bin/python (benchmarks/run.sh
+builds it). Implementations run one after the other, never at once, so they do not share the CPU.
+Raw JSON goes to benchmarks/results/ (gitignored). ``--quick`` is a smoke run: it writes
+benchmarks/results/benchmarks-quick.md instead of docs/benchmarks.md, since its numbers mean nothing.
+
+The tracing benchmarks (bench_tracing.py, bench_openai_autolog.py) are run with Heron's Python when
+present, with ``--out FILE``, ``--quick`` and ``--mlflow-python PATH`` when their ``--help`` lists them.
+Their contract: write JSON ``{"title": str, "rows": [{"operation": str,
+"heron": str|float|null, "mlflow": str|float|null, "speedup": str|float|null, "target": str,
+"met": bool|null, "note": str}]}``; bench_tracing.py's own shape is read as it is (results_page.py),
+and any other JSON object is shown as key/value rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from results_page import render
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+RESULTS = BENCH / "results"
+HERON_PY = ROOT / ".venv" / "bin" / "python"
+MLFLOW_PY = BENCH / ".mlflow-venv" / "bin" / "python"
+OTHER_BENCHMARKS = (
+    ("Tracing", "bench_tracing.py"),
+    ("OpenAI autolog", "bench_openai_autolog.py"),
+)
+
+
+# ------------------------------------------------------------------------------------------ machine
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _git(*args: str) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def machine() -> dict[str, str]:
+    """What the numbers were measured on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in _read("/proc/meminfo").splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
+    os_name = next(
+        (
+            line.split("=", 1)[1].strip().strip('"')
+            for line in _read("/etc/os-release").splitlines()
+            if line.startswith("PRETTY_NAME=")
+        ),
+        platform.platform(),
+    )
+    commit = _git("rev-parse", "--short", "HEAD")
+    if commit == "unknown":
+        commit = "none (no commit yet)"
+    elif _git("status", "--porcelain", "--untracked-files=no") not in ("", "unknown"):
+        commit += " (with uncommitted changes)"
+    load = _read("/proc/loadavg").split()
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count() or "unknown"),
+        "RAM": f"{mem_kb / 1024 / 1024:.1f} GiB" if mem_kb else "unknown",
+        "OS": f"{os_name}, kernel {platform.release()}",
+        "load average at start (1/5/15 min)": " / ".join(load[:3]) if load else "unknown",
+        "Heron commit": commit,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# --------------------------------------------------------------------------------------------- runs
+
+
+def _env(impl: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    # MLflow 3 sends usage telemetry from a background thread; keep the network out of the timings.
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["DO_NOT_TRACK"] = "true"
+    if impl == "heron":  # works before `pip install -e .` too
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    else:
+        env.pop("PYTHONPATH", None)
+    return env
+
+
+def _run(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    print(f"bench: $ {shlex.join(cmd)}", file=sys.stderr, flush=True)
+    # stderr streams to the terminal (progress); stdout is captured.
+    return subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=timeout)
+
+
+def run_tracking(impl: str, python: Path, store: Path, quick: bool) -> tuple[dict[str, Any] | None, str]:
+    """bench_tracking.py under one implementation: its JSON document, or None and why not."""
+    if not python.exists():
+        return None, f"{python.relative_to(ROOT)} is missing (run `make bench`)"
+    out = RESULTS / f"tracking-{impl}{'-quick' if quick else ''}.json"
+    cmd = [
+        str(python),
+        str(BENCH / "bench_tracking.py"),
+        "--impl",
+        impl,
+        "--store",
+        str(store),
+        "--out",
+        str(out),
+    ]
+    if quick:
+        cmd.append("--quick")
+    if impl == "mlflow":
+        cmd += ["--large-runs", "0"]
+    try:
+        proc = _run(cmd, _env(impl), timeout=3 * 3600)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after 3 h"
+    if proc.returncode != 0:
+        return None, f"exited with status {proc.returncode}"
+    return json.loads(out.read_text()), ""
+
+
+def run_other(script: str, quick: bool) -> tuple[Any, str]:
+    """A tracing benchmark written by another engineer: its JSON, or None and why not."""
+    path = BENCH / script
+    if not path.exists():
+        return None, f"not yet run: benchmarks/{script} does not exist yet"
+    env = _env("heron")
+    env["HERON_BENCH_MLFLOW_PYTHON"] = str(MLFLOW_PY)  # for a script that wants to start MLflow itself
+    usage = subprocess.run(
+        [str(HERON_PY), str(path), "--help"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    ).stdout
+    out = RESULTS / f"{path.stem}{'-quick' if quick else ''}.json"
+    out.unlink(missing_ok=True)
+    cmd = [str(HERON_PY), str(path)]
+    if "--out" in usage:
+        cmd += ["--out", str(out)]
+    if quick and "--quick" in usage:
+        cmd.append("--quick")
+    if "--mlflow-python" in usage and MLFLOW_PY.exists():
+        cmd += ["--mlflow-python", str(MLFLOW_PY)]
+    try:
+        proc = _run(cmd, env, timeout=3600)
+    except subprocess.TimeoutExpired:
+        return None, f"not yet run: benchmarks/{script} timed out after 1 h"
+    if proc.returncode != 0:
+        return None, f"not yet run: benchmarks/{script} exited with status {proc.returncode}"
+    text = out.read_text() if out.exists() else proc.stdout
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError:
+        # Perhaps JSON on its last stdout line after progress output.
+        lines = [line for line in proc.stdout.splitlines() if line.strip()]
+        try:
+            return json.loads(lines[-1]), ""
+        except (IndexError, json.JSONDecodeError):
+            return None, f"not yet run: benchmarks/{script} printed no JSON (see its output above)"
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run with tiny counts")
+    parser.add_argument(
+        "--keep-stores", type=Path, help="keep (and reuse) the benchmark stores in this folder"
+    )
+    parser.add_argument("--skip-mlflow", action="store_true", help="only run Heron")
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the page from benchmarks/results/ without running"
+    )
+    parser.add_argument("--md", type=Path, help="where to write the page (default docs/benchmarks.md)")
+    args = parser.parse_args(argv)
+    md = args.md or (RESULTS / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
+    suffix = "-quick" if args.quick else ""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    why: dict[str, str] = {"heron": "no saved result", "mlflow": "no saved result"}
+    others = []
+
+    if args.render_only:
+        info = _load(RESULTS / f"machine{suffix}.json") or machine()
+        heron = _load(RESULTS / f"tracking-heron{suffix}.json")
+        mlflow = _load(RESULTS / f"tracking-mlflow{suffix}.json")
+        for title, script in OTHER_BENCHMARKS:
+            doc = _load(RESULTS / f"{Path(script).stem}{suffix}.json")
+            others.append((title, script, doc, "" if doc is not None else "not yet run: no saved result"))
+    else:
+        info = machine()
+        stores = (
+            args.keep_stores.resolve() if args.keep_stores else Path(tempfile.mkdtemp(prefix="heron-bench-"))
+        )
+        try:
+            heron, why["heron"] = run_tracking("heron", HERON_PY, stores / "heron", args.quick)
+            if args.skip_mlflow:
+                mlflow, why["mlflow"] = None, "skipped (--skip-mlflow)"
+            else:
+                mlflow, why["mlflow"] = run_tracking("mlflow", MLFLOW_PY, stores / "mlflow", args.quick)
+        finally:
+            if not args.keep_stores:
+                shutil.rmtree(stores, ignore_errors=True)
+        for title, script in OTHER_BENCHMARKS:
+            doc, reason = run_other(script, args.quick)
+            others.append((title, script, doc, reason))
+        load = _read("/proc/loadavg").split()
+        info["load average at end (1/5/15 min)"] = " / ".join(load[:3]) if load else "unknown"
+        (RESULTS / f"machine{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
+
+    page = render(info, heron, mlflow, why, others, args.quick)
+    md.parent.mkdir(parents=True, exist_ok=True)
+    md.write_text(page, encoding="utf-8")
+    print(page)
+    print(f"bench: wrote {md.relative_to(ROOT) if md.is_relative_to(ROOT) else md}", file=sys.stderr)
+    return 0 if heron is not None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,349 @@
+"""OpenAI autolog: each call of the ``openai`` SDK becomes a span, by patching the SDK's resource classes.
+
+Patched, when the installed SDK has them: ``chat.completions.create`` and ``.parse`` (and
+``beta.chat.completions.parse``), ``responses.create`` and ``.parse``, ``embeddings.create``, sync and
+async. The SDK's own helpers built on them (``chat.completions.stream``, ``responses.stream``, the raw
+and streaming response wrappers) go through the patched methods. A call made by another patched call
+(``beta...parse`` calling ``parse``) is recorded once.
+
+Recording never changes what the caller gets: failures inside Heron are logged once and swallowed, API
+errors reach the caller unchanged. The one change to a request is ``stream_options.include_usage`` on a
+streamed chat completion that did not say, and the usage-only chunk it adds is hidden from the caller
+(``autolog(stream_usage=False)`` turns that off).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import importlib
+import inspect
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from heron.errors import HeronError
+from heron.tracing.autolog.openai_calls import (
+    CHAT,
+    EMBEDDINGS,
+    RESPONSES,
+    error_attributes,
+    given,
+    request_attributes,
+    request_inputs,
+    response_attributes,
+    response_outputs,
+    span_name,
+)
+from heron.tracing.autolog.openai_streams import StreamCall, wrap_async_stream, wrap_stream
+from heron.tracing.span_types import SpanType
+from heron.tracing.spans import LiveSpan, start_detached_span, use_span
+
+__all__ = ["autolog", "is_enabled"]
+
+_logger = logging.getLogger(__name__)
+
+# (module, class, method, api): what autolog patches, when the installed SDK has it
+_TARGETS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (module, cls, method, api)
+    for module, classes, methods, api in (
+        ("openai.resources.chat.completions", ("Completions", "AsyncCompletions"), ("create", "parse"), CHAT),
+        ("openai.resources.beta.chat.completions", ("Completions", "AsyncCompletions"), ("parse",), CHAT),
+        ("openai.resources.responses", ("Responses", "AsyncResponses"), ("create", "parse"), RESPONSES),
+        ("openai.resources.embeddings", ("Embeddings", "AsyncEmbeddings"), ("create",), EMBEDDINGS),
+    )
+    for cls in classes
+    for method in methods
+)
+_RAW_HEADER = "X-Stainless-Raw-Response"  # set by the SDK's with_raw_response / with_streaming_response
+
+
+@dataclass(frozen=True)
+class _Patch:
+    owner: type
+    name: str
+    original: Any
+    patched: Any
+
+
+@dataclass
+class _Settings:
+    enabled: bool = False  # a wrapper that could not be removed (see _unpatch) passes calls through
+    silent: bool = False
+    stream_usage: bool = True
+    streams_wrappable: bool = False  # the SDK's streams iterate `_iterator`, which Heron can wrap
+
+
+_lock = threading.Lock()
+_patches: list[_Patch] = []
+_settings = _Settings()
+_inside: contextvars.ContextVar[bool] = contextvars.ContextVar("heron_openai_call", default=False)
+_reported: set[str] = set()
+_stream_types: tuple[type, type] | None = None
+
+
+def autolog(
+    disable: bool = False,
+    log_traces: bool = True,
+    silent: bool = False,
+    stream_usage: bool = True,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+) -> None:
+    """Trace every call of the ``openai`` SDK (chat completions, responses, embeddings; sync and async).
+
+    ``disable=True`` (or ``log_traces=False``) restores the SDK's original methods. Enabling twice patches
+    once; a second call only updates the settings. ``silent`` turns Heron's warnings about its own
+    recording failures into debug logs. ``stream_usage=False`` stops Heron from asking for usage on
+    streamed chat completions (for OpenAI-compatible servers that reject ``stream_options``).
+    ``exclusive`` and ``disable_for_unsupported_versions`` are accepted for MLflow compatibility and
+    ignored. Raises HeronError when the ``openai`` package is not installed. Thread-safe.
+    """
+    del exclusive, disable_for_unsupported_versions
+    with _lock:
+        _settings.silent, _settings.stream_usage = silent, stream_usage
+        if disable or not log_traces:
+            _settings.enabled = False
+            _unpatch()
+        else:
+            if not _patches:
+                _patch()
+            _settings.enabled = True
+
+
+def is_enabled() -> bool:
+    """Whether OpenAI autolog is on."""
+    return _settings.enabled
+
+
+def _patch() -> None:
+    global _stream_types
+    try:
+        import openai
+    except ImportError:
+        raise HeronError.invalid(
+            "heron.openai.autolog() needs the openai package; install it with: pip install 'heron[openai]'."
+        ) from None
+    _stream_types = (openai.Stream, openai.AsyncStream)
+    _settings.streams_wrappable = _iterates_through_iterator(openai.Stream, ("__init__", "__iter__", "__next__")) \
+        and _iterates_through_iterator(openai.AsyncStream, ("__init__", "__aiter__", "__anext__"))
+    for module_name, cls_name, method, api in _TARGETS:
+        try:
+            owner = getattr(importlib.import_module(module_name), cls_name)
+        except (ImportError, AttributeError):
+            continue  # not in this SDK version
+        original = owner.__dict__.get(method)
+        if original is None or not callable(original):
+            continue
+        is_async = inspect.iscoroutinefunction(inspect.unwrap(original))  # through @required_args
+        if cls_name.startswith("Async") != is_async:
+            continue  # an SDK shape this module does not know; leave it alone
+        patched = _async_wrapper(original, api) if is_async else _sync_wrapper(original, api)
+        try:
+            setattr(owner, method, patched)
+        except (AttributeError, TypeError) as exc:  # a class that refuses new attributes: trace the rest
+            _failed(f"{cls_name}.{method} (not patched)", exc)
+            continue
+        _patches.append(_Patch(owner, method, original, patched))
+
+
+def _iterates_through_iterator(cls: type, methods: tuple[str, ...]) -> bool:
+    """Whether ``cls`` keeps its items in ``self._iterator`` as Heron expects. If not, streams are not
+    followed and no usage is asked for, so that the caller never sees a chunk it did not ask for."""
+    try:
+        return all("self._iterator" in inspect.getsource(getattr(cls, name)) for name in methods)
+    except (OSError, TypeError, AttributeError):
+        return False
+
+
+def _unpatch() -> None:
+    while _patches:
+        patch = _patches.pop()
+        if patch.owner.__dict__.get(patch.name) is patch.patched:
+            setattr(patch.owner, patch.name, patch.original)
+        else:  # someone patched over Heron: removing ours would remove theirs too; ours now passes through
+            _logger.warning("Heron could not restore %s.%s: another library replaced it after Heron did; "
+                            "Heron's wrapper stays in place but records nothing.", patch.owner.__qualname__, patch.name)
+
+
+def _failed(where: str, exc: BaseException) -> None:
+    """Log a failure of Heron's own recording once per place; never raise."""
+    level = logging.DEBUG if _settings.silent or where in _reported else logging.WARNING
+    _reported.add(where)
+    _logger.log(level, "Heron's OpenAI autolog could not record the %s (the call itself is unaffected): %s: %s",
+                where, type(exc).__name__, exc, exc_info=exc)
+
+
+class _Call:
+    """One traced SDK call: its span, and the keyword arguments the SDK really gets."""
+
+    def __init__(self, api: str, span: LiveSpan, kwargs: dict[str, Any], hide_usage_chunk: bool) -> None:
+        self.api = api
+        self.span = span
+        self.kwargs = kwargs
+        self.hide_usage_chunk = hide_usage_chunk
+        self._active: use_span | None = None
+
+    @classmethod
+    def begin(cls, api: str, resource: Any, kwargs: dict[str, Any]) -> _Call | None:
+        try:
+            hide = False
+            if (api == CHAT and kwargs.get("stream") is True and _settings.stream_usage
+                    and _settings.streams_wrappable and not _is_raw(kwargs)):
+                kwargs, hide = _ask_for_usage(kwargs)
+            span = start_detached_span(
+                span_name(api, kwargs),
+                span_type=SpanType.EMBEDDING if api == EMBEDDINGS else SpanType.CHAT_MODEL,
+                attributes=request_attributes(api, getattr(resource, "_client", None), kwargs),
+            )
+        except Exception as exc:  # noqa: BLE001
+            _failed("request", exc)
+            return None
+        call = cls(api, span, kwargs, hide)
+        try:
+            span.set_inputs(request_inputs(api, kwargs))
+        except Exception as exc:  # noqa: BLE001
+            _failed("inputs", exc)
+        return call
+
+    def activate(self) -> None:
+        """Make the span current while the SDK sends the request, so that HTTP spans nest under it."""
+        try:
+            manager = use_span(self.span)
+            manager.__enter__()
+            self._active = manager
+        except Exception as exc:  # noqa: BLE001
+            _failed("span context", exc)
+
+    def deactivate(self) -> None:
+        manager, self._active = self._active, None
+        if manager is not None:
+            try:
+                manager.__exit__(None, None, None)
+            except Exception as exc:  # noqa: BLE001
+                _failed("span context", exc)
+
+    def fail(self, exc: BaseException) -> None:
+        """Record an exception raised by the SDK call (or its stream) and end the span."""
+        try:
+            self.span.set_attributes(error_attributes(exc))
+            self.span.record_exception(exc)
+            self.span.set_status("ERROR", description=f"{type(exc).__name__}: {exc}")
+        except Exception as err:  # noqa: BLE001
+            _failed("error", err)
+        self._end()
+
+    def succeed(self, result: Any) -> Any:
+        """Record ``result`` (or start following it if it is a stream) and return it unchanged."""
+        try:
+            if _stream_types is not None and isinstance(result, _stream_types):
+                if _settings.streams_wrappable and self._follow(result):
+                    return result
+            elif _is_raw(self.kwargs):
+                status = getattr(result, "status_code", None)
+                if isinstance(status, int):
+                    self.span.set_attribute("http.response.status_code", status)
+            else:
+                self.span.set_attributes(response_attributes(self.api, result))
+                self.span.set_outputs(response_outputs(self.api, result))
+        except Exception as exc:  # noqa: BLE001
+            _failed("response", exc)
+        self._end()
+        return result
+
+    def _follow(self, stream: Any) -> bool:
+        call = StreamCall(self.api, self.hide_usage_chunk, self._stream_ended, _failed)
+        wrap = wrap_async_stream if _stream_types is not None and isinstance(stream, _stream_types[1]) else wrap_stream
+        return wrap(stream, call)
+
+    def _stream_ended(self, attributes: dict[str, Any], outputs: Any, error: BaseException | None) -> None:
+        try:
+            self.span.set_attributes(attributes)
+            self.span.set_outputs(outputs)
+        except Exception as exc:  # noqa: BLE001
+            _failed("stream", exc)
+        if error is not None:
+            self.fail(error)
+        else:
+            self._end()
+
+    def _end(self) -> None:
+        try:
+            self.span.end()
+        except Exception as exc:  # noqa: BLE001
+            _failed("span end", exc)
+
+
+def _is_raw(kwargs: Mapping[str, Any]) -> bool:
+    headers = kwargs.get("extra_headers")
+    return isinstance(headers, Mapping) and _RAW_HEADER in headers
+
+
+def _materialize(api: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """One-shot iterables (generators of messages) as lists, so recording them does not consume them."""
+    key = "messages" if api == CHAT else "input"
+    value = kwargs.get(key)
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, list, tuple, Mapping)):
+        return {**kwargs, key: list(value)}
+    return kwargs
+
+
+def _ask_for_usage(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    options = kwargs.get("stream_options")
+    if not given(options):
+        return {**kwargs, "stream_options": {"include_usage": True}}, True
+    if isinstance(options, Mapping) and "include_usage" not in options:
+        return {**kwargs, "stream_options": {**options, "include_usage": True}}, True
+    return kwargs, False  # the caller said include_usage themselves, either way
+
+
+def _sync_wrapper(original: Callable[..., Any], api: str) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _inside.get() or not _settings.enabled:
+            return original(self, *args, **kwargs)
+        kwargs = _materialize(api, kwargs)  # an error of the caller's iterable is theirs: not caught
+        call = _Call.begin(api, self, kwargs)
+        if call is None:
+            return original(self, *args, **kwargs)
+        token = _inside.set(True)
+        call.activate()
+        try:
+            result = original(self, *args, **call.kwargs)
+        except BaseException as exc:
+            call.deactivate()
+            call.fail(exc)
+            raise
+        finally:
+            _inside.reset(token)
+        call.deactivate()
+        return call.succeed(result)
+
+    return patched
+
+
+def _async_wrapper(original: Callable[..., Any], api: str) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _inside.get() or not _settings.enabled:
+            return await original(self, *args, **kwargs)
+        kwargs = _materialize(api, kwargs)
+        call = _Call.begin(api, self, kwargs)
+        if call is None:
+            return await original(self, *args, **kwargs)
+        token = _inside.set(True)
+        call.activate()
+        try:
+            result = await original(self, *args, **call.kwargs)
+        except BaseException as exc:
+            call.deactivate()
+            call.fail(exc)
+            raise
+        finally:
+            _inside.reset(token)
+        call.deactivate()
+        return call.succeed(result)
+
+    return patched

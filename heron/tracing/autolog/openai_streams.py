@@ -1,0 +1,218 @@
+"""Streams of the OpenAI SDK, recorded without changing what the caller iterates.
+
+A returned ``Stream``/``AsyncStream`` stays the same object (``isinstance`` checks, ``.response`` and
+the SDK's stream helpers keep working); only its inner iterator is wrapped so that every chunk or event
+passes through an accumulator, and its ``close`` also ends the span. The span ends when the stream is
+exhausted, fails, is closed (``close()``, ``with stream:``), or is garbage-collected after an early
+``break``. When Heron asked for usage on the caller's behalf, the extra usage-only chunk is hidden.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from heron.tracing.autolog.openai_calls import (
+    CHAT,
+    RESPONSES,
+    field,
+    response_attributes,
+    responses_message,
+    usage_attributes,
+)
+
+__all__ = ["StreamCall", "wrap_stream", "wrap_async_stream"]
+
+
+class _ChatAccumulator:
+    """Chat completion chunks folded into messages, finish reasons and usage."""
+
+    def __init__(self) -> None:
+        self.attributes: dict[str, Any] = {}
+        self.choices: dict[int, dict[str, Any]] = {}
+        self.usage: Any = None
+
+    def add(self, chunk: Any) -> None:
+        if not self.attributes:
+            for name, key in (("gen_ai.response.id", "id"), ("gen_ai.response.model", "model"),
+                              ("openai.response.system_fingerprint", "system_fingerprint"),
+                              ("openai.response.service_tier", "service_tier")):
+                value = field(chunk, key)
+                if isinstance(value, str):
+                    self.attributes[name] = value
+        usage = field(chunk, "usage")
+        if usage is not None:
+            self.usage = usage
+        for choice in field(chunk, "choices") or []:
+            state = self.choices.get(choice.index)
+            if state is None:
+                state = self.choices[choice.index] = {"role": "assistant", "content": [], "calls": {}}
+            delta = choice.delta
+            if delta is not None:
+                if delta.role:
+                    state["role"] = delta.role
+                if delta.content:
+                    state["content"].append(delta.content)
+                if field(delta, "refusal"):
+                    state.setdefault("refusal", []).append(delta.refusal)
+                for call in field(delta, "tool_calls") or []:
+                    slot = state["calls"].setdefault(call.index, {"id": None, "name": None, "arguments": []})
+                    slot["id"] = call.id or slot["id"]
+                    if call.function is not None:
+                        slot["name"] = call.function.name or slot["name"]
+                        if call.function.arguments:
+                            slot["arguments"].append(call.function.arguments)
+            if choice.finish_reason:
+                state["finish_reason"] = choice.finish_reason
+
+    def result(self) -> tuple[dict[str, Any], Any]:
+        attrs = dict(self.attributes)
+        messages = []
+        reasons = []
+        for _, state in sorted(self.choices.items()):
+            message: dict[str, Any] = {"role": state["role"], "content": "".join(state["content"]) or None}
+            if state["calls"]:
+                message["tool_calls"] = [
+                    {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": "".join(c["arguments"])}}
+                    for _, c in sorted(state["calls"].items())
+                ]
+            if "refusal" in state:
+                message["refusal"] = "".join(state["refusal"])
+            messages.append(message)
+            if "finish_reason" in state:
+                reasons.append(state["finish_reason"])
+        if reasons:
+            attrs["gen_ai.response.finish_reasons"] = reasons
+        attrs.update(usage_attributes(self.usage))
+        return attrs, messages
+
+
+class _ResponsesAccumulator:
+    """Responses API stream events: the final response when it arrives, else the text so far."""
+
+    def __init__(self) -> None:
+        self.final: Any = None
+        self.first: Any = None
+        self.text: list[str] = []
+
+    def add(self, event: Any) -> None:
+        kind = field(event, "type")
+        if kind in ("response.completed", "response.incomplete", "response.failed"):
+            self.final = event.response
+        elif kind == "response.created":
+            self.first = event.response
+        elif kind == "response.output_text.delta":
+            self.text.append(event.delta)
+
+    def result(self) -> tuple[dict[str, Any], Any]:
+        if self.final is not None:
+            return response_attributes(RESPONSES, self.final), [responses_message(self.final)]
+        attrs = response_attributes(RESPONSES, self.first) if self.first is not None else {}
+        attrs.pop("gen_ai.response.finish_reasons", None)
+        return attrs, [{"role": "assistant", "content": "".join(self.text) or None}]
+
+
+class StreamCall:
+    """One streamed call's recording: observes items, then ends its span exactly once.
+
+    ``on_end(attributes, outputs, error)`` records and ends the span; it is called once, from
+    whichever comes first: exhaustion, an error, ``close()``, or garbage collection.
+    """
+
+    def __init__(self, api: str, hide_usage_chunk: bool, on_end: Callable[[dict[str, Any], Any, BaseException | None], None],
+                 on_failure: Callable[[str, BaseException], None]) -> None:
+        self._acc: _ChatAccumulator | _ResponsesAccumulator = _ChatAccumulator() if api == CHAT else _ResponsesAccumulator()
+        self._hide = hide_usage_chunk
+        self._on_end: Callable[[dict[str, Any], Any, BaseException | None], None] | None = on_end
+        self._on_failure = on_failure
+        self._broken = False
+
+    def observe(self, item: Any) -> bool:
+        """Record ``item``; True when it is the usage-only chunk Heron asked for and the caller must not see."""
+        if self._on_end is None or self._broken:
+            return False
+        try:
+            self._acc.add(item)
+            return self._hide and not field(item, "choices") and field(item, "usage") is not None
+        except Exception as exc:  # noqa: BLE001 - never break the caller's stream
+            self._broken = True
+            self._on_failure("stream chunk", exc)
+            return False
+
+    def end(self, error: BaseException | None = None) -> None:
+        on_end, self._on_end = self._on_end, None
+        if on_end is None:
+            return
+        try:
+            attrs, outputs = self._acc.result()
+        except Exception as exc:  # noqa: BLE001
+            self._on_failure("stream result", exc)
+            attrs, outputs = {}, None
+        on_end(attrs, outputs, error)
+
+
+def _iterate(inner: Iterator[Any], call: StreamCall) -> Iterator[Any]:
+    try:
+        for item in inner:
+            if call.observe(item):
+                continue
+            yield item
+    except BaseException as exc:  # GeneratorExit (early close or GC) included: end the span, re-raise
+        call.end(None if isinstance(exc, GeneratorExit) else exc)
+        raise
+    call.end()
+
+
+async def _aiterate(inner: AsyncIterator[Any], call: StreamCall) -> AsyncIterator[Any]:
+    try:
+        async for item in inner:
+            if call.observe(item):
+                continue
+            yield item
+    except BaseException as exc:
+        call.end(None if isinstance(exc, GeneratorExit) else exc)
+        raise
+    call.end()
+
+
+def wrap_stream(stream: Any, call: StreamCall) -> bool:
+    """Route ``stream``'s items through ``call``, in place. False when the SDK's Stream is not as expected."""
+    inner = getattr(stream, "_iterator", None)
+    if inner is None or not hasattr(type(stream), "close"):
+        return False
+    ref, close = weakref.ref(stream), type(stream).close
+
+    def closing() -> None:
+        try:
+            target = ref()
+            if target is not None:
+                close(target)
+        finally:
+            call.end()
+
+    stream._iterator = _iterate(inner, call)
+    stream.close = closing  # an instance attribute: `with stream:` and explicit close() both reach it
+    weakref.finalize(stream, call.end)
+    return True
+
+
+def wrap_async_stream(stream: Any, call: StreamCall) -> bool:
+    """Like :func:`wrap_stream`, for ``AsyncStream``."""
+    inner = getattr(stream, "_iterator", None)
+    if inner is None or not hasattr(type(stream), "close"):
+        return False
+    ref, close = weakref.ref(stream), type(stream).close
+
+    async def closing() -> None:
+        try:
+            target = ref()
+            if target is not None:
+                await close(target)
+        finally:
+            call.end()
+
+    stream._iterator = _aiterate(inner, call)
+    stream.close = closing
+    weakref.finalize(stream, call.end)
+    return True

@@ -1,0 +1,78 @@
+"""Readable random run names ("bright-heron-427"), as MLflow gives runs started without a name."""
+
+from __future__ import annotations
+
+import random
+
+_ADJECTIVES = (
+    "amber",
+    "bold",
+    "brave",
+    "bright",
+    "calm",
+    "clever",
+    "crisp",
+    "dapper",
+    "eager",
+    "fair",
+    "gentle",
+    "glad",
+    "golden",
+    "honest",
+    "keen",
+    "lively",
+    "lucid",
+    "merry",
+    "nimble",
+    "noble",
+    "quiet",
+    "rapid",
+    "serene",
+    "sharp",
+    "silver",
+    "steady",
+    "sunny",
+    "swift",
+    "tidy",
+    "vivid",
+    "warm",
+    "wise",
+)
+_NOUNS = (
+    "heron",
+    "egret",
+    "crane",
+    "stork",
+    "ibis",
+    "kingfisher",
+    "owl",
+    "wren",
+    "finch",
+    "lark",
+    "swan",
+    "otter",
+    "badger",
+    "fox",
+    "lynx",
+    "hare",
+    "seal",
+    "whale",
+    "falcon",
+    "kestrel",
+    "osprey",
+    "robin",
+    "sparrow",
+    "thrush",
+    "pelican",
+    "puffin",
+    "plover",
+    "tern",
+    "gull",
+    "raven",
+    "magpie",
+    "swift",
+)
+
+
+def random_run_name() -> str:
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(0, 999)}"

@@ -1,0 +1,47 @@
+"""Live servers for the server tests: a fresh store per test, on SQLite and (where asked) PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import heron
+from heron.server import Settings
+from tests.pgserver import PostgresServer
+from tests.server.live import LiveServer
+from tests.tracking import test_artifacts
+
+# A real S3 API (moto) and a fresh bucket, shared with the artifact tests.
+moto_endpoint = test_artifacts.moto_endpoint
+s3_bucket = test_artifacts.s3_bucket
+
+
+def server_settings(tmp_path: Path, store_uri: str | None = None, **kwargs: object) -> Settings:
+    return Settings(
+        backend_store_uri=store_uri or f"sqlite:///{tmp_path / 'server' / 'heron.db'}",
+        artifacts_destination=str(tmp_path / "server" / "artifacts"),
+        access_log=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server on a fresh SQLite store, artifacts proxied into tmp_path/server/artifacts."""
+    with LiveServer(server_settings(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def remote_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A live server on a fresh store of each backend, set as Heron's tracking URI."""
+    store_uri = None
+    if request.param == "postgres":
+        pg: PostgresServer = request.getfixturevalue("postgres_server")
+        store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
+    with LiveServer(server_settings(tmp_path, store_uri)) as server:
+        heron.set_tracking_uri(server.url)
+        yield server.url

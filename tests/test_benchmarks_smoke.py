@@ -1,0 +1,62 @@
+"""benchmarks/bench_tracking.py --quick runs under Heron and writes every measurement.
+
+Benchmarks never run in CI otherwise (there is no MLflow venv there), so this keeps the script from rotting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "bench_tracking.py"
+KEYS = {
+    "import",
+    "import_api",
+    "log_metric",
+    "log_param",
+    "log_batch",
+    "run_creation",
+    "seed_runs",
+    "search_runs",
+    "search_runs_large",
+}
+
+
+def test_bench_tracking_quick_writes_every_measurement(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--impl",
+            "heron",
+            "--store",
+            str(tmp_path / "store"),
+            "--out",
+            str(out),
+            "--quick",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+    doc = json.loads(out.read_text())
+    assert doc["impl"] == "heron"
+    assert doc["quick"] is True
+    assert set(doc["results"]) == KEYS
+    for key, result in doc["results"].items():
+        assert result["skipped"] is None, key
+        assert result["median"] > 0, key
+        assert len(result["samples"]) >= 1, key
+        assert result["unit"] in ("s", "1/s"), key
+    assert doc["results"]["search_runs"]["info"]["rows"] > 0  # the filter matches some seeded runs
+    assert doc["results"]["search_runs_large"]["info"]["max_results"] == 1000

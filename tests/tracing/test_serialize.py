@@ -1,0 +1,153 @@
+"""Bounded, safe JSON for span inputs and outputs: anything goes in, valid JSON of bounded size comes out."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import json
+import math
+import uuid
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+
+from heron.tracing.jsontext import dumps, stdlib_dumps
+from heron.tracing.serialize import MAX_DEPTH, MAX_ITEMS, to_json
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    label: str
+
+
+class Message(pydantic.BaseModel):
+    role: str
+    content: str
+
+
+class BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr for you")
+
+
+class BadDump(pydantic.BaseModel):
+    x: int = 1
+
+    def model_dump(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("broken")
+
+
+def roundtrip(value: Any, max_chars: int = 100_000) -> Any:
+    text = to_json(value, max_chars)
+    assert isinstance(text, str)
+    return json.loads(text)  # always valid JSON
+
+
+def test_plain_values_are_unchanged() -> None:
+    value = {"a": [1, 2.5, "x", None, True], "b": {"c": "d"}}
+    assert roundtrip(value) == value
+    assert to_json({"x": 1}) == '{"x":1}'
+    assert roundtrip("héllo ✓") == "héllo ✓"
+
+
+def test_rich_python_values() -> None:
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    ident = uuid.UUID(int=1)
+    found = roundtrip({
+        "point": Point(1, "p"),
+        "msg": Message(role="user", content="hi"),
+        "color": Color.RED,
+        "when": when,
+        "id": ident,
+        "tags": {"b", "a"},
+        "tuple": (1, 2),
+        "bytes": b"raw bytes",
+        "binary": bytes(range(250, 256)),
+        "error": ValueError("bad"),
+        3: "int key",
+        (1, 2): "tuple key",
+    })
+    assert found["point"] == {"x": 1, "label": "p"}
+    assert found["msg"] == {"role": "user", "content": "hi"}
+    assert found["color"] == "red"
+    assert found["when"] == when.isoformat()
+    assert found["id"] == str(ident)
+    assert found["tags"] == ["a", "b"]
+    assert found["tuple"] == [1, 2]
+    assert found["bytes"] == "raw bytes"
+    assert isinstance(found["binary"], str)
+    assert found["error"] == "ValueError: bad"
+    assert found["3"] == "int key"
+    assert found["(1, 2)"] == "tuple key"
+
+
+def test_objects_fall_back_to_repr_and_never_raise() -> None:
+    class Thing:
+        def __repr__(self) -> str:
+            return "Thing()"
+
+    assert roundtrip(Thing()) == "Thing()"
+    assert roundtrip(BadRepr()) == "<BadRepr object>"
+    assert roundtrip(BadDump()) == "<BadDump object>"
+    assert roundtrip(iter([1, 2])) == "<list_iterator object>"  # never consumes an iterator
+    assert roundtrip(lambda: 1).startswith("<function")
+
+
+def test_non_finite_floats_become_strings() -> None:
+    assert roundtrip([math.nan, math.inf, -math.inf]) == ["nan", "inf", "-inf"]
+
+
+def test_numpy_and_pandas() -> None:
+    assert roundtrip(np.arange(3)) == [0, 1, 2]
+    assert roundtrip(np.float32(1.5)) == 1.5
+    assert roundtrip(np.int64(7)) == 7
+    big = roundtrip(np.zeros((2000, 3)))
+    assert big["shape"] == [2000, 3]
+    assert big["dtype"] == "float64"
+    assert len(big["head"]) == MAX_ITEMS
+    frame = roundtrip(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))
+    assert frame == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert roundtrip(pd.Series([1, 2])) == [1, 2]
+
+
+def test_huge_strings_and_collections_are_bounded() -> None:
+    text = to_json("x" * 10_000_000, max_chars=1_000)
+    assert len(text) < 1_100
+    assert json.loads(text).endswith("...[truncated, 10000000 chars in total]")
+    many = roundtrip(list(range(5000)))
+    assert len(many) == MAX_ITEMS + 1
+    assert many[-1] == f"...[{5000 - MAX_ITEMS} more items]"
+    wide = roundtrip({f"k{i}": i for i in range(5000)})
+    assert len(wide) == MAX_ITEMS + 1
+
+
+def test_total_size_is_bounded_even_when_each_part_is_small() -> None:
+    text = to_json(["y" * 900] * 100, max_chars=5_000)
+    assert len(text) < 5_100
+    assert isinstance(json.loads(text), str)  # the JSON text, truncated, kept as a string
+
+
+def test_cycles_and_deep_nesting_stop() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    found = roundtrip(loop)
+    depth = 0
+    while isinstance(found, list):
+        found = found[0]
+        depth += 1
+    assert depth == MAX_DEPTH
+    assert "nested deeper" in found
+
+
+def test_fast_and_standard_json_agree() -> None:
+    value = {"a": [1, 2.5, "é ✓", None, True], "b": {"c": "d\n\"q\""}, "n": -(2**63)}
+    assert dumps(value) == stdlib_dumps(value)
+    assert json.loads(dumps(value)) == value
