@@ -1,17 +1,34 @@
-"""Seed a demo store: an experiment with a small hyper-parameter sweep, metric histories and artifacts.
+"""Seed a demo store and serve it.
 
-Run by `make demo`. Later issues add traced LLM calls and the web UI to it.
+`make demo` runs this: an experiment with a small hyper-parameter sweep (metric histories, artifacts),
+then a small LLM app (a support-desk answerer) traced by `heron.openai.autolog()` against a local
+OpenAI-compatible endpoint, then `heron server` on 127.0.0.1 over the demo store.
+
+The endpoint is the fake OpenAI server the tests use (tests/fakes), so no API key or network is
+needed; set OPENAI_BASE_URL (and OPENAI_API_KEY) to trace a real OpenAI-compatible server instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import shutil
+import subprocess
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import heron
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTIONS = [
+    ("How do I reset my password?", "alice", "s-1"),
+    ("Can I get a refund for a duplicate charge?", "alice", "s-1"),
+    ("What is the weather in Paris?", "bob", "s-2"),
+    ("How long does shipping to Lyon take?", "carol", "s-3"),
+]
 
 
 def seed(store: Path) -> str:
@@ -43,16 +60,69 @@ def seed(store: Path) -> str:
     return experiment.experiment_id
 
 
+def seed_traces(store: Path) -> int:
+    """Run a small LLM app with OpenAI autolog on; returns the number of traces written."""
+    import openai
+
+    heron.set_tracking_uri(f"file:{store}")
+    heron.set_experiment("demo-support-bot")
+    heron.openai.autolog()
+    with ExitStack() as stack:
+        base_url = os.environ.get("OPENAI_BASE_URL")
+        if not base_url:
+            sys.path.insert(0, str(REPO))
+            from tests.fakes.openai_server import FakeOpenAI
+
+            base_url = stack.enter_context(FakeOpenAI()).base_url
+        client = openai.OpenAI(
+            base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY", "demo"), max_retries=0
+        )
+
+        @heron.trace(span_type="RETRIEVER")
+        def find_docs(question: str) -> list[str]:
+            return [f"FAQ entry about: {question.split()[-1].rstrip('?')}"]
+
+        @heron.trace(name="answer_question", span_type="CHAIN")
+        def answer(question: str, user: str, session: str) -> str:
+            heron.update_current_trace(user_id=user, session_id=session, tags={"app": "support-bot"})
+            docs = find_docs(question)
+            reply = client.chat.completions.create(
+                model="gpt-4o-mini",
+                temperature=0.2,
+                messages=[
+                    {"role": "system", "content": "Answer from these notes: " + "; ".join(docs)},
+                    {"role": "user", "content": question},
+                ],
+            )
+            return reply.choices[0].message.content or ""
+
+        for question, user, session in QUESTIONS:
+            answer(question, user, session)
+        try:  # one failing call, so the demo shows an error trace
+            with heron.start_span("escalate_to_human", span_type="TOOL") as span:
+                span.set_inputs({"ticket": 4711})
+                raise TimeoutError("ticketing system did not answer in 5 s")
+        except TimeoutError:
+            pass
+    heron.flush_traces()
+    heron.openai.autolog(disable=True)
+    return len(QUESTIONS) + 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--store", default="demo-store", help="folder for the demo store (replaced)")
+    parser.add_argument("--port", type=int, default=5000, help="port for `heron server` on 127.0.0.1")
+    parser.add_argument("--no-serve", action="store_true", help="seed only, do not start the server")
     args = parser.parse_args()
     store = Path(args.store).resolve()
     if store.exists():
         shutil.rmtree(store)
     experiment_id = seed(store)
+    traces = seed_traces(store)
     runs = heron.search_runs(experiment_ids=[experiment_id], output_format="list")
-    print(f"Demo store at {store}: experiment 'demo-churn-model' (id {experiment_id}) with {len(runs)} runs.")
+    print(f"Demo store at {store}: experiment 'demo-churn-model' (id {experiment_id}) with {len(runs)} runs,")
+    print(f"and experiment 'demo-support-bot' with {traces} traces of an LLM app (OpenAI autolog).")
     print("Look at it:")
     print(
         f"  .venv/bin/heron runs list --tracking-uri file:{store} -x {experiment_id} --order-by 'metrics.val_auc DESC'"
@@ -61,6 +131,27 @@ def main() -> None:
         f"  .venv/bin/python -c \"import heron; heron.set_tracking_uri('file:{store}'); "
         f"print(heron.search_runs(experiment_names=['demo-churn-model']))\""
     )
+    if args.no_serve:
+        return
+    print(f"Serving the demo store at http://127.0.0.1:{args.port} (Ctrl-C stops it).")
+    command = [
+        sys.executable,
+        "-m",
+        "heron.cli",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+        "--backend-store-uri",
+        f"sqlite:///{store / 'heron.db'}",
+        "--artifacts-destination",
+        str(store / "heron-artifacts"),
+    ]
+    try:
+        subprocess.run(command, check=False)
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -224,7 +224,7 @@ def _frame(found: list[Trace], token: str | None) -> pandas.DataFrame:
             "execution_time_ms": info.execution_duration,
             "request_metadata": dict(info.trace_metadata),
         })
-    frame = pd.DataFrame(rows, columns=_FRAME_COLUMNS)
+    frame: pd.DataFrame = pd.DataFrame(rows, columns=_FRAME_COLUMNS)
     frame.attrs["next_page_token"] = token
     return frame
 

@@ -183,8 +183,10 @@ class ArtifactMethods:
 
         rel = _table_file(artifact_file)
         if isinstance(data, dict):
-            data = pd.DataFrame(data)
-        elif not isinstance(data, pd.DataFrame):
+            table: pd.DataFrame = pd.DataFrame(data)
+        elif isinstance(data, pd.DataFrame):
+            table = data
+        else:
             raise HeronError.invalid(
                 f"log_table data must be a pandas.DataFrame or a dict of columns, got {type(data).__name__}."
             )
@@ -195,8 +197,8 @@ class ArtifactMethods:
             if exc.error_code != RESOURCE_DOES_NOT_EXIST:
                 raise
         else:
-            data = pd.concat([_read_table(existing), data], ignore_index=True)
-        repo.write_bytes(rel, data.to_json(orient="split", index=False, date_format="iso").encode("utf-8"))
+            table = pd.concat([_read_table(existing), table], ignore_index=True)
+        repo.write_bytes(rel, table.to_json(orient="split", index=False, date_format="iso").encode("utf-8"))
         tags = self.get_run(run_id).data.tags
         logged = _logged_tables(tags.get(LOGGED_ARTIFACTS_TAG))
         entry = {"path": rel, "type": "table"}

@@ -46,7 +46,8 @@ def runs_to_dataframe(runs: Sequence[Run]) -> pd.DataFrame:
         for key in sorted({k for m in maps for k in m}):
             # object, not pandas' string dtype: a missing value stays None, as MLflow gives it.
             data[f"{group}.{key}"] = pd.Series([m.get(key) for m in maps], index=index, dtype=object)
-    return pd.DataFrame(data, index=index, columns=list(data), copy=False)
+    frame: pd.DataFrame = pd.DataFrame(data, index=index, columns=list(data), copy=False)
+    return frame
 
 
 def _times(millis: list[int | None]) -> Any:
