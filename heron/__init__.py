@@ -67,6 +67,7 @@ _EXPORTS: dict[str, str] = {
     "log_feedback": "heron.tracing",
     "log_expectation": "heron.tracing",
     "SpanType": "heron.tracing",
+    "autolog": "heron.tracing.autolog",
     # model registry
     "register_model": "heron.registry.fluent",
     "search_registered_models": "heron.registry.fluent",
@@ -87,8 +88,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 _SUBMODULES = (
-    "artifacts", "config", "entities", "errors", "exceptions", "genai", "openai", "prompts", "registry",
-    "tracing", "tracking",
+    "artifacts", "config", "entities", "errors", "exceptions", "genai", "langchain", "openai", "prompts",
+    "registry", "tracing", "tracking",
 )
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
@@ -110,7 +111,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed
-    from heron import artifacts, config, entities, errors, exceptions, prompts, registry, tracing, tracking
+    from heron import (
+        artifacts,
+        config,
+        entities,
+        errors,
+        exceptions,
+        langchain,
+        prompts,
+        registry,
+        tracing,
+        tracking,
+    )
     from heron.errors import HeronError, MlflowException
     from heron.prompts.client import Client, MlflowClient
     from heron.prompts.fluent import (
@@ -138,6 +150,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         trace,
         update_current_trace,
     )
+    from heron.tracing.autolog import autolog
     from heron.tracking.artifacts_fluent import (
         get_artifact_uri,
         load_table,
