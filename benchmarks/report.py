@@ -3,13 +3,15 @@
     .venv/bin/python benchmarks/report.py [--quick] [--keep-stores DIR] [--skip-mlflow] [--md PATH]
     .venv/bin/python benchmarks/report.py --render-only    # rewrite the page from benchmarks/results/
 
-Heron runs with .venv/bin/python, MLflow with benchmarks/.mlflow-venv/bin/python (benchmarks/run.sh
-builds it). Implementations run one after the other, never at once, so they do not share the CPU.
+Side by side, one implementation after the other (never at once, so they do not share the CPU):
+bench_tracking.py (Heron with .venv/bin/python, MLflow with benchmarks/.mlflow-venv/bin/python, which
+benchmarks/run.sh builds) and bench_server.py (an HTTP client run with Heron's Python that starts
+`heron server` or `mlflow server` itself); both take ``--impl heron|mlflow --store DIR --out FILE``.
 Raw JSON goes to benchmarks/results/ (gitignored). ``--quick`` is a smoke run: it writes
 benchmarks/results/benchmarks-quick.md instead of docs/benchmarks.md, since its numbers mean nothing.
 
-The tracing benchmarks (bench_tracing.py, bench_openai_autolog.py) are run with Heron's Python when
-present, with ``--out FILE``, ``--quick`` and ``--mlflow-python PATH`` when their ``--help`` lists them.
+The other benchmarks (bench_tracing.py, bench_openai_autolog.py, bench_prompts.py) run once each with
+Heron's Python when present, with ``--out FILE``, ``--quick`` and ``--mlflow-python PATH`` when their ``--help`` lists them.
 Their contract: write JSON ``{"title": str, "rows": [{"operation": str,
 "heron": str|float|null, "mlflow": str|float|null, "speedup": str|float|null, "target": str,
 "met": bool|null, "note": str}]}``; bench_tracing.py's own shape is read as it is (results_page.py),
@@ -31,7 +33,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from results_page import render
+from results_page import Pair, render
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
@@ -41,6 +43,7 @@ MLFLOW_PY = BENCH / ".mlflow-venv" / "bin" / "python"
 OTHER_BENCHMARKS = (
     ("Tracing", "bench_tracing.py"),
     ("OpenAI autolog", "bench_openai_autolog.py"),
+    ("Prompts", "bench_prompts.py"),
 )
 
 
@@ -126,36 +129,56 @@ def _run(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.Comp
     return subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, timeout=timeout)
 
 
-def run_tracking(impl: str, python: Path, store: Path, quick: bool) -> tuple[dict[str, Any] | None, str]:
-    """bench_tracking.py under one implementation: its JSON document, or None and why not."""
+def run_side(
+    script: str, impl: str, python: Path, env: dict[str, str], store: Path, quick: bool, extra: list[str]
+) -> tuple[dict[str, Any] | None, str]:
+    """A ``--impl heron|mlflow --store --out`` benchmark under one implementation: its JSON, or None and why."""
+    path = BENCH / script
+    if not path.exists():
+        return None, f"benchmarks/{script} does not exist yet"
     if not python.exists():
         return None, f"{python.relative_to(ROOT)} is missing (run `make bench`)"
-    out = RESULTS / f"tracking-{impl}{'-quick' if quick else ''}.json"
-    cmd = [
-        str(python),
-        str(BENCH / "bench_tracking.py"),
-        "--impl",
-        impl,
-        "--store",
-        str(store),
-        "--out",
-        str(out),
-    ]
+    out = RESULTS / f"{_stem(script)}-{impl}{'-quick' if quick else ''}.json"
+    out.unlink(missing_ok=True)
+    cmd = [str(python), str(path), "--impl", impl, "--store", str(store), "--out", str(out), *extra]
     if quick:
         cmd.append("--quick")
-    if impl == "mlflow":
-        cmd += ["--large-runs", "0"]
     try:
-        proc = _run(cmd, _env(impl), timeout=3 * 3600)
+        proc = _run(cmd, env, timeout=3 * 3600)
     except subprocess.TimeoutExpired:
-        return None, "timed out after 3 h"
-    if proc.returncode != 0:
-        return None, f"exited with status {proc.returncode}"
+        return None, f"benchmarks/{script} timed out after 3 h"
+    if proc.returncode != 0 or not out.exists():
+        return None, f"benchmarks/{script} exited with status {proc.returncode}"
     return json.loads(out.read_text()), ""
 
 
+def _stem(script: str) -> str:
+    """Result file names: bench_tracking.py -> tracking, bench_server.py -> server."""
+    return Path(script).stem.removeprefix("bench_")
+
+
+def run_pair(script: str, stores: Path, quick: bool, skip_mlflow: bool) -> Pair:
+    """A side-by-side benchmark under Heron, then MLflow (never at once).
+
+    bench_tracking.py imports the implementation, so MLflow's side runs in MLflow's venv; bench_server.py
+    is an HTTP client that starts either server itself, so both sides run with Heron's Python.
+    """
+    in_process = script == "bench_tracking.py"
+    heron, why_heron = run_side(
+        script, "heron", HERON_PY, _env("heron"), stores / _stem(script) / "heron", quick, []
+    )
+    if skip_mlflow:
+        return Pair(heron, None, why_heron, "skipped (--skip-mlflow)")
+    python, env = (MLFLOW_PY, _env("mlflow")) if in_process else (HERON_PY, _env("heron"))
+    extra = ["--large-runs", "0"] if in_process else []
+    mlflow, why_mlflow = run_side(
+        script, "mlflow", python, env, stores / _stem(script) / "mlflow", quick, extra
+    )
+    return Pair(heron, mlflow, why_heron, why_mlflow)
+
+
 def run_other(script: str, quick: bool) -> tuple[Any, str]:
-    """A tracing benchmark written by another engineer: its JSON, or None and why not."""
+    """A benchmark that measures both sides itself (or Heron alone): its JSON, or None and why not."""
     path = BENCH / script
     if not path.exists():
         return None, f"not yet run: benchmarks/{script} does not exist yet"
@@ -179,16 +202,18 @@ def run_other(script: str, quick: bool) -> tuple[Any, str]:
         return None, f"not yet run: benchmarks/{script} timed out after 1 h"
     if proc.returncode != 0:
         return None, f"not yet run: benchmarks/{script} exited with status {proc.returncode}"
-    text = out.read_text() if out.exists() else proc.stdout
-    try:
-        return json.loads(text), ""
-    except json.JSONDecodeError:
-        # Perhaps JSON on its last stdout line after progress output.
-        lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    if out.exists():
+        return json.loads(out.read_text()), ""
+    # JSON on stdout: all of it, or its last line after progress output. Saved for --render-only.
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    for text in (proc.stdout, lines[-1] if lines else ""):
         try:
-            return json.loads(lines[-1]), ""
-        except (IndexError, json.JSONDecodeError):
-            return None, f"not yet run: benchmarks/{script} printed no JSON (see its output above)"
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+        return doc, ""
+    return None, f"not yet run: benchmarks/{script} printed no JSON (see its output above)"
 
 
 def _load(path: Path) -> Any:
@@ -212,13 +237,19 @@ def main(argv: list[str] | None = None) -> int:
     md = args.md or (RESULTS / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
     suffix = "-quick" if args.quick else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    why: dict[str, str] = {"heron": "no saved result", "mlflow": "no saved result"}
     others = []
 
     if args.render_only:
         info = _load(RESULTS / f"machine{suffix}.json") or machine()
-        heron = _load(RESULTS / f"tracking-heron{suffix}.json")
-        mlflow = _load(RESULTS / f"tracking-mlflow{suffix}.json")
+
+        def saved(stem: str) -> Pair:
+            heron, mlflow = (
+                _load(RESULTS / f"{stem}-heron{suffix}.json"),
+                _load(RESULTS / f"{stem}-mlflow{suffix}.json"),
+            )
+            return Pair(heron, mlflow, "no saved result", "no saved result")
+
+        tracking, server = saved("tracking"), saved("server")
         for title, script in OTHER_BENCHMARKS:
             doc = _load(RESULTS / f"{Path(script).stem}{suffix}.json")
             others.append((title, script, doc, "" if doc is not None else "not yet run: no saved result"))
@@ -228,11 +259,8 @@ def main(argv: list[str] | None = None) -> int:
             args.keep_stores.resolve() if args.keep_stores else Path(tempfile.mkdtemp(prefix="heron-bench-"))
         )
         try:
-            heron, why["heron"] = run_tracking("heron", HERON_PY, stores / "heron", args.quick)
-            if args.skip_mlflow:
-                mlflow, why["mlflow"] = None, "skipped (--skip-mlflow)"
-            else:
-                mlflow, why["mlflow"] = run_tracking("mlflow", MLFLOW_PY, stores / "mlflow", args.quick)
+            tracking = run_pair("bench_tracking.py", stores, args.quick, args.skip_mlflow)
+            server = run_pair("bench_server.py", stores, args.quick, args.skip_mlflow)
         finally:
             if not args.keep_stores:
                 shutil.rmtree(stores, ignore_errors=True)
@@ -243,12 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         info["load average at end (1/5/15 min)"] = " / ".join(load[:3]) if load else "unknown"
         (RESULTS / f"machine{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
 
-    page = render(info, heron, mlflow, why, others, args.quick)
+    page = render(info, tracking, server, others, args.quick)
     md.parent.mkdir(parents=True, exist_ok=True)
     md.write_text(page, encoding="utf-8")
     print(page)
     print(f"bench: wrote {md.relative_to(ROOT) if md.is_relative_to(ROOT) else md}", file=sys.stderr)
-    return 0 if heron is not None else 1
+    return 0 if tracking.heron is not None else 1
 
 
 if __name__ == "__main__":

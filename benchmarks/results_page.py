@@ -108,6 +108,32 @@ TRACKING_ROWS = (
 )
 
 
+def fmt_requests(per_second: float) -> str:
+    return f"{per_second:,.0f} requests/s"
+
+
+# Issue 5: Heron's server at least 3x MLflow's on the first two.
+SERVER_ROWS = (
+    Row(
+        "log_batch",
+        "`runs/log-batch` of 100 metrics, 8 client threads",
+        fmt_requests,
+        "≥ 3×",
+        None,
+        3,
+    ),
+    Row(
+        "search_runs",
+        "`runs/search` (the tracking filter), {runs:,} runs, every page",
+        fmt_time,
+        "≥ 3×",
+        None,
+        3,
+    ),
+    Row("seed_runs", "seeding: `runs/create` + `runs/log-batch` (2 params, 2 metrics)", fmt_rate, "—"),
+)
+
+
 # MLflow 3.17 on SQLite as issue 2 quotes it (measured on this kind of machine, not in this run): shown
 # next to this run's MLflow numbers so a reader can tell how loaded the machine was.
 ISSUE2_MLFLOW = {
@@ -162,16 +188,26 @@ def _cell(result: dict[str, Any] | None, fmt: Callable[[float], str], missing: s
     return fmt(result["median"])
 
 
-def tracking_table(
-    heron: dict[str, Any] | None, mlflow: dict[str, Any] | None, mlflow_missing: str
-) -> list[str]:
-    """The tracking table, then one line per missed target saying by how much."""
+@dataclass(frozen=True)
+class Pair:
+    """One benchmark run under both implementations: their JSON documents, or why one is missing."""
+
+    heron: dict[str, Any] | None
+    mlflow: dict[str, Any] | None
+    why_heron: str = ""
+    why_mlflow: str = ""
+
+
+def comparison_table(rows: tuple[Row, ...], pair: Pair) -> list[str]:
+    """Heron against MLflow row by row, then one line per missed target saying by how much."""
+    heron, mlflow = pair.heron, pair.mlflow
+    mlflow_missing = f"not run: {pair.why_mlflow or 'unknown'}"
     lines = [
         "| operation | Heron | MLflow | Heron speed-up | target | met? |",
         "|---|---|---|---|---|---|",
     ]
     misses = []
-    for row in TRACKING_ROWS:
+    for row in rows:
         h, m = _result(heron, row.key), _result(mlflow, row.key)
         info = (h or m or {}).get("info", {})
         label = row.label.format(**info)
@@ -209,6 +245,8 @@ def tracking_table(
         )
         if why_missed:
             misses.append(f"- {label}: {'; '.join(why_missed)}.")
+    if heron is None:
+        lines += ["", f"Heron's run failed: {pair.why_heron or 'unknown'}."]
     if heron and mlflow:
         hr, mr = _result(heron, "search_runs"), _result(mlflow, "search_runs")
         if hr and mr and hr["info"].get("rows") != mr["info"].get("rows"):
@@ -271,7 +309,7 @@ def other_table(doc: Any) -> list[str]:
         if isinstance(value, bool):
             return "yes" if value else "**no**"
         if isinstance(value, float):
-            return f"{value:.3g}"
+            return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
         return str(value)
 
     if isinstance(doc, dict) and isinstance(doc.get("results"), dict) and "heron_1span" in doc["results"]:
@@ -292,7 +330,9 @@ def other_table(doc: Any) -> list[str]:
         return lines + ([""] + notes if notes else [])
     if isinstance(doc, dict):
         flat = _flatten(doc)
-        return ["| measurement | value |", "|---|---|"] + [f"| `{k}` | {cell(v)} |" for k, v in flat.items()]
+        return ["| measurement | value |", "|---|---|"] + [
+            f"| `{k}` | {str(v).lower() if isinstance(v, bool) else cell(v)} |" for k, v in flat.items()
+        ]
     return ["```", json.dumps(doc, indent=2), "```"]
 
 
@@ -312,12 +352,13 @@ def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def render(
     info: dict[str, str],
-    heron: dict[str, Any] | None,
-    mlflow: dict[str, Any] | None,
-    why: dict[str, str],
+    tracking: Pair,
+    server: Pair,
     others: list[tuple[str, str, Any, str]],
     quick: bool,
 ) -> str:
+    """The whole page: machine, tracking, tracking server, then the other benchmarks' sections."""
+    heron, mlflow = tracking.heron, tracking.mlflow
     info = dict(info)
     info["Python"] = (heron or mlflow or {}).get("python", platform.python_version())
     info["Heron"] = (heron or {}).get("version", "not run")
@@ -349,10 +390,7 @@ def render(
     ]
     out += [f"- {k}: {v}" for k, v in info.items()]
     out += ["", "## Tracking (SQLite)", ""]
-    if heron is None:
-        out += [f"Heron's run failed: {why.get('heron', 'unknown')}.", ""]
-    mlflow_missing = f"not run: {why.get('mlflow', 'unknown')}"
-    out += tracking_table(heron, mlflow, mlflow_missing)
+    out += comparison_table(TRACKING_ROWS, tracking)
     out += [
         "",
         "Filter: `metrics.acc > 0.5 and params.depth = '3'` over runs seeded with `depth` in 1-5 and `acc`",
@@ -366,6 +404,16 @@ def render(
         for key, result in sample["results"].items():
             details.append(f"- `{key}`: {result['description']}")
         out += ["", "What each row measured (Heron's run; MLflow's uses the same sizes):", ""] + details
+    out += ["", "## Tracking server (HTTP)", ""]
+    if server.heron is None and server.mlflow is None:
+        out += [f"Not yet run: {server.why_heron or 'no result'}."]
+    else:
+        out += [
+            "`benchmarks/bench_server.py`: one HTTP client (MLflow's REST API) against `heron server` and",
+            "`mlflow server`, each on a fresh SQLite store with the same number of workers.",
+            "",
+        ]
+        out += comparison_table(SERVER_ROWS, server)
     for title, script, doc, reason in others:
         out += ["", f"## {title}", ""]
         if doc is None:
