@@ -17,6 +17,7 @@ from sqlalchemy.sql import ColumnElement
 
 from heron.tracing import search
 from heron.tracking.store.schema import spans, trace_metadata, trace_tags, traces
+from heron.tracking.store.search_sql import compare
 
 __all__ = ["condition", "ordering", "trace_column"]
 
@@ -55,7 +56,7 @@ def condition(expr: search.Expr, sqlite: bool) -> ColumnElement[bool]:
     if expr.entity == "trace":
         if expr.key == "text":
             return _text(expr.op, str(expr.value), sqlite)
-        return _compare(_COLUMNS[expr.key], expr.op, expr.value, sqlite)
+        return compare(_COLUMNS[expr.key], expr.op, expr.value, sqlite)
     if expr.entity in ("tag", "metadata"):
         table = trace_tags if expr.entity == "tag" else trace_metadata
         linked = [table.c.trace_id == traces.c.trace_id, table.c.key == expr.key]
@@ -63,7 +64,7 @@ def condition(expr: search.Expr, sqlite: bool) -> ColumnElement[bool]:
             return ~sa.exists().where(*linked)
         if expr.op == "IS NOT NULL":
             return sa.exists().where(*linked)
-        return sa.exists().where(*linked, _compare(table.c.value, expr.op, expr.value, sqlite))
+        return sa.exists().where(*linked, compare(table.c.value, expr.op, expr.value, sqlite))
     # span
     linked = [spans.c.trace_id == traces.c.trace_id]
     if expr.key.startswith("attributes."):
@@ -73,11 +74,11 @@ def condition(expr: search.Expr, sqlite: bool) -> ColumnElement[bool]:
         value = _json_attribute(key, numeric, sqlite)
         if expr.op == "IS NULL":
             return ~sa.exists().where(*linked, value.is_not(None))
-        return sa.exists().where(*linked, _compare(value, expr.op, expr.value, sqlite))
+        return sa.exists().where(*linked, compare(value, expr.op, expr.value, sqlite))
     column = _SPAN_COLUMNS[expr.key]
     if expr.op == "IS NULL":
         return ~sa.exists().where(*linked)
-    return sa.exists().where(*linked, _compare(column, expr.op, expr.value, sqlite))
+    return sa.exists().where(*linked, compare(column, expr.op, expr.value, sqlite))
 
 
 def ordering(orders: list[search.OrderBy]) -> list[ColumnElement[Any]]:
@@ -108,10 +109,10 @@ def _text(op: str, pattern: str, sqlite: bool) -> ColumnElement[bool]:
     """Full text over the previews and every span's inputs and outputs."""
     spans_match = sa.exists().where(
         spans.c.trace_id == traces.c.trace_id,
-        sa.or_(_compare(spans.c.inputs, op, pattern, sqlite), _compare(spans.c.outputs, op, pattern, sqlite)),
+        sa.or_(compare(spans.c.inputs, op, pattern, sqlite), compare(spans.c.outputs, op, pattern, sqlite)),
     )
-    return sa.or_(_compare(traces.c.request_preview, op, pattern, sqlite),
-                  _compare(traces.c.response_preview, op, pattern, sqlite), spans_match)
+    return sa.or_(compare(traces.c.request_preview, op, pattern, sqlite),
+                  compare(traces.c.response_preview, op, pattern, sqlite), spans_match)
 
 
 def _json_attribute(key: str, numeric: bool, sqlite: bool) -> ColumnElement[Any]:
@@ -125,42 +126,3 @@ def _json_attribute(key: str, numeric: bool, sqlite: bool) -> ColumnElement[Any]
     # a number only where the attribute is one (a cast of any other text would fail the query)
     kind = sa.func.jsonb_typeof(document.op("->")(key))
     return sa.case((kind == "number", sa.cast(text, sa.Double)), else_=None)
-
-
-def _compare(column: ColumnElement[Any], op: str, value: search.Value, sqlite: bool) -> ColumnElement[bool]:
-    if op == "=":
-        return column == value
-    if op == "!=":
-        return column != value
-    if op == "<":
-        return column < value
-    if op == "<=":
-        return column <= value
-    if op == ">":
-        return column > value
-    if op == ">=":
-        return column >= value
-    if op == "IN":
-        return column.in_(_as_list(value))
-    if op == "NOT IN":
-        return column.not_in(_as_list(value))
-    if op == "IS NULL":
-        return column.is_(None)
-    if op == "IS NOT NULL":
-        return column.is_not(None)
-    pattern = str(value)
-    if op == "LIKE":
-        # SQLite's LIKE ignores case; GLOB is its case-sensitive pattern match.
-        return column.op("GLOB")(_like_to_glob(pattern)) if sqlite else column.like(pattern.replace("\\", "\\\\"))
-    if op == "ILIKE":
-        return column.ilike(pattern if sqlite else pattern.replace("\\", "\\\\"))
-    raise ValueError(f"unknown operator {op!r}")  # the parser only produces the operators above
-
-
-def _as_list(value: search.Value) -> list[Any]:
-    return list(value) if isinstance(value, tuple) else [value]
-
-
-def _like_to_glob(pattern: str) -> str:
-    special = {"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}
-    return "".join(special.get(c, c) for c in pattern)
