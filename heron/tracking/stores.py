@@ -20,6 +20,10 @@ _stores: dict[str, TrackingStore] = {}
 
 def get_tracking_store(uri: str | None = None) -> TrackingStore:
     """The store for ``uri`` (or the tracking URI in force), created and migrated on first use."""
+    if uri is not None:
+        store = _stores.get(uri)  # a resolved URI (what a Client holds): no resolving on the hot path
+        if store is not None:
+            return store
     location = resolve(uri)
     store = _stores.get(location.uri)
     if store is not None:

@@ -16,7 +16,9 @@ PARENT_RUN_ID = "mlflow.parentRunId"
 NOTE = "mlflow.note.content"
 
 
+@functools.cache
 def user() -> str:
+    """The OS user name, looked up once per process (a passwd lookup costs more than a metric write)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers)
