@@ -39,6 +39,7 @@ from heron.tracing.attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
     GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 )
+from heron.tracing.autolog.openai_calls import usage_attributes
 
 __all__ = ["render", "message", "chat_inputs", "llm_outputs", "documents", "model_attributes",
            "response_attributes"]
@@ -208,20 +209,9 @@ def _usage_attributes(usage: Mapping[str, Any]) -> dict[str, Any]:
 
 def _provider_usage(llm_output: Mapping[str, Any]) -> dict[str, Any]:
     """From ``llm_output["token_usage"]`` (OpenAI's names) or ``["usage"]``, for models that set no
-    ``usage_metadata``."""
+    ``usage_metadata``: the same reading as OpenAI autolog's."""
     usage = llm_output.get("token_usage") or llm_output.get("usage")
-    if not isinstance(usage, Mapping):
-        return {}
-    attrs: dict[str, Any] = {}
-    _put(attrs, GEN_AI_USAGE_INPUT_TOKENS, usage.get("prompt_tokens", usage.get("input_tokens")))
-    _put(attrs, GEN_AI_USAGE_OUTPUT_TOKENS, usage.get("completion_tokens", usage.get("output_tokens")))
-    details = usage.get("prompt_tokens_details")
-    if isinstance(details, Mapping):
-        _put(attrs, GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, details.get("cached_tokens"))
-    details = usage.get("completion_tokens_details")
-    if isinstance(details, Mapping):
-        _put(attrs, GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, details.get("reasoning_tokens"))
-    return attrs
+    return usage_attributes(usage) if isinstance(usage, Mapping) else {}
 
 
 def _put(attrs: dict[str, Any], key: str, value: Any) -> None:

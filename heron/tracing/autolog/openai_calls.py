@@ -45,6 +45,8 @@ def field(obj: Any, name: str) -> Any:
     fields = getattr(obj, "__dict__", None)
     if fields is not None:
         return fields.get(name)
+    if isinstance(obj, Mapping):  # plain dicts, e.g. LangChain's llm_output["token_usage"]
+        return obj.get(name)
     return getattr(obj, name, None)
 
 
