@@ -8,17 +8,14 @@ Content-Security-Policy allows only Heron's own script and stylesheet, as a seco
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
-from heron import __version__
-from heron.errors import HeronError, http_status
-from heron.server.context import Ctx, ServerContext
+from heron.errors import HeronError
+from heron.server.context import Ctx
+from heron.server.render import STATIC_FILES, UI_DIR, error_page, render
 from heron.tracing.sqlstore import TraceStore
 from heron.tracking.entities import Experiment
 from heron.ui import trace_view
@@ -27,36 +24,8 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-_UI = Path(__file__).resolve().parents[1] / "ui"
-_STATIC = {"heron.css": "text/css; charset=utf-8", "heron.js": "text/javascript; charset=utf-8",
-           "heron.svg": "image/svg+xml"}
 PAGE_SIZE = 50
 ERRORS_ONLY = "trace.status = 'ERROR'"
-_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(_UI / "templates"),
-    autoescape=True,  # every value from a trace is text, whatever it holds
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def _render(request: Request, ctx: ServerContext, template: str, status: int = 200, **values: Any) -> Response:
-    experiments = ctx.client.search_experiments(max_results=100)
-    html = _env.get_template(template).render(
-        version=__version__, experiments=list(experiments), path=request.url.path, **values
-    )
-    return HTMLResponse(html, status, headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff",
-                                               "Cache-Control": "no-store"})
-
-
-def _error(request: Request, ctx: ServerContext, exc: HeronError, experiment: Experiment | None = None,
-           **values: Any) -> Response:
-    return _render(request, ctx, "error.html", http_status(exc.error_code), error=exc, experiment=experiment,
-                   **values)
 
 
 @router.get("/")
@@ -70,10 +39,10 @@ def home(ctx: Ctx) -> Response:
 @router.get("/static/{name}")
 def static(name: str) -> Response:
     """Heron's stylesheet and script (a fixed list: no path from the request reaches the disk)."""
-    media = _STATIC.get(name)
+    media = STATIC_FILES.get(name)
     if media is None:
         return Response("Not found", 404, media_type="text/plain")
-    body = (_UI / "static" / name).read_bytes()
+    body = (UI_DIR / "static" / name).read_bytes()
     return Response(body, media_type=media, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
@@ -86,18 +55,18 @@ def traces(request: Request, ctx: Ctx, experiment_id: str, filter: str = "", pag
     try:
         experiment = ctx.client.get_experiment(experiment_id)
     except HeronError as exc:
-        return _error(request, ctx, exc)
+        return error_page(request, ctx, exc)
     store = TraceStore(ctx.store.db)
     query = filter.strip()
     try:
         found, token = store.search([experiment.experiment_id], query or None, None, PAGE_SIZE,
                                     page_token or None, None, include_spans=False)
     except HeronError as exc:
-        return _error(request, ctx, exc, experiment, filter=query, errors_only=_errors_only_url(experiment))
+        return error_page(request, ctx, exc, experiment, filter=query, errors_only=_errors_only_url(experiment))
     base = f"/experiments/{experiment.experiment_id}/traces"
     next_url = f"{base}?{urlencode(_params(query, token))}" if token else None
     first_url = f"{base}?{urlencode(_params(query, None))}" if page_token else None
-    return _render(
+    return render(
         request, ctx, "traces.html", experiment=experiment, rows=[trace_view.trace_row(t.info) for t in found],
         filter=query, next_url=next_url, first_url=first_url, errors_only=_errors_only_url(experiment),
         errors_active=query == ERRORS_ONLY,
@@ -122,10 +91,10 @@ def trace(request: Request, ctx: Ctx, trace_id: str) -> Response:
     wanted = trace_id[3:] if trace_id.startswith("tr-") else trace_id
     found = TraceStore(ctx.store.db).get_traces([wanted])
     if not found:
-        return _error(request, ctx, HeronError.not_found(f"Trace {trace_id!r} not found."))
+        return error_page(request, ctx, HeronError.not_found(f"Trace {trace_id!r} not found."))
     view = trace_view.trace_view(found[0])
     try:
         experiment: Experiment | None = ctx.client.get_experiment(view.info.experiment_id)
     except HeronError:
         experiment = None
-    return _render(request, ctx, "trace.html", view=view, experiment=experiment)
+    return render(request, ctx, "trace.html", view=view, experiment=experiment)

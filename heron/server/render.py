@@ -1,0 +1,58 @@
+"""How every web page is rendered: one Jinja2 environment over ``heron/ui/templates``, the page
+headers (a Content-Security-Policy that allows only Heron's own script and stylesheet), the error page.
+
+Each area's pages (traces, runs, registry) live in their own router module and render through here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+
+from heron import __version__
+from heron.errors import HeronError, http_status
+from heron.server.context import ServerContext
+from heron.tracking.entities import Experiment
+
+__all__ = ["STATIC_FILES", "UI_DIR", "error_page", "render"]
+
+UI_DIR = Path(__file__).resolve().parents[1] / "ui"
+# The static files the server hands out, with their media types: a fixed list, so no path from a
+# request ever reaches the disk.
+STATIC_FILES = {
+    "heron.css": "text/css; charset=utf-8",
+    "heron.js": "text/javascript; charset=utf-8",
+    "heron.svg": "image/svg+xml",
+}
+_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+_HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(UI_DIR / "templates"),
+    autoescape=True,  # every value from a trace is text, whatever it holds
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(request: Request, ctx: ServerContext, template: str, status: int = 200, **values: Any) -> Response:
+    """``template`` rendered with ``values`` plus what the layout needs (the experiment list for the
+    navigation, the version, the request path)."""
+    experiments = ctx.client.search_experiments(max_results=100)
+    html = _env.get_template(template).render(
+        version=__version__, experiments=list(experiments), path=request.url.path, **values
+    )
+    return HTMLResponse(html, status, headers=_HEADERS)
+
+
+def error_page(request: Request, ctx: ServerContext, exc: HeronError, experiment: Experiment | None = None,
+               **values: Any) -> Response:
+    """The error page for ``exc``, with the HTTP status of its error code."""
+    return render(request, ctx, "error.html", http_status(exc.error_code), error=exc, experiment=experiment,
+                  **values)
