@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-store
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck bench clean install
+.PHONY: demo test lint typecheck bench clean install screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) scripts/demo.py --store $(DEMO_DIR)
+
+screenshots: $(STAMP)
+	bash scripts/ensure-chromium.sh
+	$(PY) scripts/screenshots.py --out docs/img
 
 test: $(STAMP)
 	bash scripts/ensure-postgres.sh

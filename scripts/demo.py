@@ -1,8 +1,10 @@
 """Seed a demo store and serve it.
 
 `make demo` runs this: an experiment with a small hyper-parameter sweep (metric histories, artifacts),
-then a small LLM app (a support-desk answerer) traced by `heron.openai.autolog()` against a local
-OpenAI-compatible endpoint, then `heron server` on 127.0.0.1 over the demo store.
+the two best runs registered as versions of a model (aliases `champion` and `challenger`), a prompt
+with two versions (alias `production`), then a small LLM app (a support-desk answerer) traced by
+`heron.openai.autolog()` against a local OpenAI-compatible endpoint that loads that prompt, then
+`heron server` on 127.0.0.1 over the demo store.
 
 The endpoint is the fake OpenAI server the tests use (tests/fakes), so no API key or network is
 needed; set OPENAI_BASE_URL (and OPENAI_API_KEY) to trace a real OpenAI-compatible server instead.
@@ -29,6 +31,13 @@ QUESTIONS = [
     ("What is the weather in Paris?", "bob", "s-2"),
     ("How long does shipping to Lyon take?", "carol", "s-3"),
 ]
+MODEL = "churn-classifier"
+PROMPT = "support-answer"
+PROMPT_V1 = "Answer from these notes: {{ notes }}"
+PROMPT_V2 = """You are the support desk of an online shop.
+Answer from these notes: {{ notes }}
+Keep the answer under {{ max_words }} words.
+If the notes do not answer the question, say so."""
 
 
 def seed(store: Path) -> str:
@@ -60,6 +69,31 @@ def seed(store: Path) -> str:
     return experiment.experiment_id
 
 
+def seed_registry(store: Path) -> None:
+    """Register the sweep's two best runs as versions of a model, and the support bot's prompt."""
+    heron.set_tracking_uri(f"file:{store}")
+    best = heron.search_runs(
+        experiment_names=["demo-churn-model"],
+        filter_string="metrics.val_auc > 0",
+        order_by=["metrics.val_auc DESC"],
+        max_results=2,
+        output_format="list",
+    )
+    client = heron.MlflowClient()
+    client.create_registered_model(MODEL, tags={"team": "growth"}, description="Predicts churn from usage.")
+    for version, run in enumerate(reversed(best), start=1):
+        client.create_model_version(MODEL, f"runs:/{run.info.run_id}/model", run.info.run_id,
+                                    description=f"val_auc {run.data.metrics['val_auc']:.3f}")
+        client.set_model_version_tag(MODEL, str(version), "validation", "passed")
+    client.set_registered_model_alias(MODEL, "challenger", 1)
+    client.set_registered_model_alias(MODEL, "champion", 2)
+    client.transition_model_version_stage(MODEL, 2, "Production")
+    heron.register_prompt(PROMPT, PROMPT_V1, commit_message="First version", tags={"task": "support"})
+    heron.register_prompt(PROMPT, PROMPT_V2, commit_message="Set the tone and a length limit",
+                          tags={"task": "support"})
+    heron.set_prompt_alias(PROMPT, "production", 2)
+
+
 def seed_traces(store: Path) -> int:
     """Run a small LLM app with OpenAI autolog on; returns the number of traces written."""
     import openai
@@ -86,11 +120,15 @@ def seed_traces(store: Path) -> int:
         def answer(question: str, user: str, session: str) -> str:
             heron.update_current_trace(user_id=user, session_id=session, tags={"app": "support-bot"})
             docs = find_docs(question)
+            # Session s-1 ran before the prompt change; loading a prompt links its version to the trace.
+            uri = f"prompts:/{PROMPT}/1" if session == "s-1" else f"prompts:/{PROMPT}@production"
+            prompt = heron.load_prompt(uri)
+            system = prompt.format(notes="; ".join(docs), max_words=80)  # v1 has no max_words: ignored
             reply = client.chat.completions.create(
                 model="gpt-4o-mini",
                 temperature=0.2,
                 messages=[
-                    {"role": "system", "content": "Answer from these notes: " + "; ".join(docs)},
+                    {"role": "system", "content": system},
                     {"role": "user", "content": question},
                 ],
             )
@@ -119,10 +157,12 @@ def main() -> None:
     if store.exists():
         shutil.rmtree(store)
     experiment_id = seed(store)
+    seed_registry(store)
     traces = seed_traces(store)
     runs = heron.search_runs(experiment_ids=[experiment_id], output_format="list")
     print(f"Demo store at {store}: experiment 'demo-churn-model' (id {experiment_id}) with {len(runs)} runs,")
-    print(f"and experiment 'demo-support-bot' with {traces} traces of an LLM app (OpenAI autolog).")
+    print(f"and experiment 'demo-support-bot' with {traces} traces of an LLM app (OpenAI autolog);")
+    print(f"model '{MODEL}' (@champion, @challenger) and prompt '{PROMPT}' (2 versions, @production).")
     print("Look at it:")
     print(
         f"  .venv/bin/heron runs list --tracking-uri file:{store} -x {experiment_id} --order-by 'metrics.val_auc DESC'"
