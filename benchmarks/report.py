@@ -44,6 +44,7 @@ OTHER_BENCHMARKS = (
     ("Tracing", "bench_tracing.py"),
     ("OpenAI autolog", "bench_openai_autolog.py"),
     ("Prompts", "bench_prompts.py"),
+    ("UI runs pages", "bench_ui_runs.py"),
 )
 
 

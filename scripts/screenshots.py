@@ -6,7 +6,8 @@ over it, and saves one PNG per page of PAGES with Playwright driving Debian's Ch
 Exits 1, naming the page, when a page does not answer 200 or logs a console error or warning.
 
 A new page is one line in PAGES: the file name and the URL path, where {experiment_id} (the demo LLM
-app's experiment) and {trace_id} (a trace of it that used the production prompt) are filled in.
+app's experiment), {trace_id} (a trace of it that used the production prompt), {runs_experiment_id} (the
+sweep's experiment), {run_id} and {other_run_id} (its two best runs) are filled in.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES: list[tuple[str, str]] = [
     ("traces.png", "/experiments/{experiment_id}/traces"),
     ("trace.png", "/traces/{trace_id}"),
+    ("experiments.png", "/experiments"),
+    ("runs.png", "/experiments/{runs_experiment_id}/runs"),
+    ("run.png", "/runs/{run_id}"),
+    ("compare.png", "/compare?runs={run_id}&runs={other_run_id}"),
     ("models.png", "/models"),
     ("model.png", "/models/churn-classifier"),
     ("model-version.png", "/models/churn-classifier/versions/2"),
@@ -56,7 +61,16 @@ def seed(store: Path) -> dict[str, str]:
                                  filter_string="tags.`heron.prompt.support-answer` = '2'", include_spans=False)
     if not traces:
         raise SystemExit("The demo store has no trace that used prompt support-answer v2.")
-    return {"experiment_id": experiment.experiment_id, "trace_id": traces[0].info.trace_id}
+    sweep = heron.get_experiment_by_name("demo-churn-model")
+    if sweep is None:
+        raise SystemExit("The demo store has no 'demo-churn-model' experiment: scripts/demo.py changed?")
+    runs = heron.search_runs(experiment_ids=[sweep.experiment_id], output_format="list",
+                             filter_string="metrics.val_auc > 0", order_by=["metrics.val_auc DESC"], max_results=2)
+    if len(runs) < 2:
+        raise SystemExit("The demo store's sweep has fewer than two runs with val_auc.")
+    return {"experiment_id": experiment.experiment_id, "trace_id": traces[0].info.trace_id,
+            "runs_experiment_id": sweep.experiment_id, "run_id": runs[0].info.run_id,
+            "other_run_id": runs[1].info.run_id}
 
 
 def _free_port() -> int:

@@ -60,3 +60,25 @@ def test_bench_tracking_quick_writes_every_measurement(tmp_path: Path) -> None:
         assert result["unit"] in ("s", "1/s"), key
     assert doc["results"]["search_runs"]["info"]["rows"] > 0  # the filter matches some seeded runs
     assert doc["results"]["search_runs_large"]["info"]["max_results"] == 1000
+
+
+def test_bench_ui_runs_quick_times_every_page(tmp_path: Path) -> None:
+    out = tmp_path / "ui-runs.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_ui_runs.py"), "--store", str(tmp_path / "store"),
+         "--out", str(out), "--quick", "--runs", "120"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["quick"] is True and doc["runs"] == 120
+    # report.py's contract for the other benchmarks: a title and rows of operation/heron/target/met
+    assert doc["title"].startswith("UI runs pages")
+    operations = [row["operation"] for row in doc["rows"]]
+    assert len(operations) == 8 and operations[0] == "Runs table, first page (50 of 120 runs)"
+    targeted = [row for row in doc["rows"] if row["target"]]
+    assert len(targeted) == 4 and all(isinstance(row["met"], bool) for row in targeted)
+    for name, samples in doc["samples_ms"].items():
+        assert len(samples) == 3 and min(samples) > 0, name

@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 
 from heron import __version__
 from heron.errors import NOT_IMPLEMENTED, HeronError
-from heron.server import artifacts, experiments, health, otlp, pages, pages_registry, runs, traces
+from heron.server import artifacts, experiments, health, otlp, pages, pages_registry, pages_runs, runs, traces
 from heron.server.context import ServerClient, ServerContext, open_store
 from heron.server.destination import ArtifactDestination
 from heron.server.errors import CatchAll, install_error_handlers
@@ -29,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     artifacts.router,
     pages.router,
     pages_registry.router,
+    pages_runs.router,
     traces.router,
     otlp.router,
 )

@@ -27,6 +27,8 @@ STATIC_FILES = {
     "heron.css": "text/css; charset=utf-8",
     "heron.js": "text/javascript; charset=utf-8",
     "heron.svg": "image/svg+xml",
+    "runs.css": "text/css; charset=utf-8",
+    "runs.js": "text/javascript; charset=utf-8",
 }
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
         "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
