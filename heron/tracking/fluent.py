@@ -28,7 +28,7 @@ from heron.tracking.entities import (
     RunTag,
     ViewType,
 )
-from heron.tracking.uri import get_tracking_uri, set_tracking_uri
+from heron.tracking.uri import configured_tracking_uri, get_tracking_uri, set_tracking_uri
 
 if TYPE_CHECKING:
     import pandas
@@ -77,8 +77,12 @@ _client_cache: tuple[str, Client] | None = None
 def _client() -> Client:
     """A Client for the tracking URI in force (rebuilt when the URI changes)."""
     global _client_cache
-    current = get_tracking_uri()
     cached = _client_cache
+    # A configured URI resolves to itself: compare it as given, without resolving (a getcwd per call).
+    configured = configured_tracking_uri()
+    if configured and cached is not None and cached[0] == configured:
+        return cached[1]
+    current = get_tracking_uri()
     if cached is not None and cached[0] == current:
         return cached[1]
     client = Client(current)

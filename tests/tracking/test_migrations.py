@@ -86,3 +86,81 @@ def test_an_old_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     clear_store_cache()
     with pytest.raises(HeronError, match="heron db upgrade"):
         heron.get_experiment("0")
+
+
+def _index_names(conn: sa.Connection, table: str) -> set[str | None]:
+    return {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
+
+
+def test_migration_0005_keeps_every_logged_metric_both_ways(tracking_uri: str) -> None:
+    """0003 → 0005 folds repeats of one value into copies; 0005 → 0003 gives every row back.
+
+    Also swaps the runs search index for its covering version, and back.
+    """
+    location = resolve(tracking_uri)
+    database = sa.make_url(location.db_url).database
+    if location.db_url.startswith("sqlite") and database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    history = [
+        ("loss", 0.5, 1000, 0, False),
+        ("loss", 0.5, 1000, 0, False),  # the very same value twice
+        ("loss", 0.25, 1000, 0, False),
+        ("loss", 0.0, 1001, 1, True),
+        ("acc", 0.75, 1000, 3, False),
+    ]
+    engine = sa.create_engine(location.db_url)
+    cfg = _config()
+
+    def migrate(conn: sa.Connection, step: str, revision: str) -> None:
+        cfg.attributes["connection"] = conn
+        (command.upgrade if step == "up" else command.downgrade)(cfg, revision)
+
+    def rows(conn: sa.Connection) -> list[tuple[object, ...]]:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text('SELECT "key", "value", "timestamp", step, is_nan FROM metrics WHERE run_uuid = \'r1\'')
+            )
+        ]
+
+    try:
+        with engine.begin() as conn:
+            migrate(conn, "up", "0003")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, "
+                    "last_update_time) VALUES (0, 'Default', 'x', 0, 0)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+                    "lifecycle_stage, artifact_uri) VALUES ('r1', 0, 'r', '', 'RUNNING', 0, 'active', 'x')"
+                )
+            )
+            for key, value, ts, step, nan in history:
+                conn.execute(
+                    sa.text(
+                        'INSERT INTO metrics (run_uuid, "key", "value", "timestamp", step, is_nan) '
+                        "VALUES ('r1', :k, :v, :t, :s, :n)"
+                    ),
+                    {"k": key, "v": value, "t": ts, "s": step, "n": nan},
+                )
+        with engine.begin() as conn:
+            migrate(conn, "up", "0005")
+            copies = conn.execute(
+                sa.text("SELECT copies FROM metrics WHERE \"key\" = 'loss' AND \"value\" = 0.5")
+            ).scalar()
+            assert copies == 2
+            assert "ix_runs_experiment_start_covering" in _index_names(conn, "runs")
+            assert sorted(rows(conn)) == sorted({(k, v, t, s, n): 1 for k, v, t, s, n in history})
+        with engine.begin() as conn:
+            migrate(conn, "down", "0003")
+            assert sorted(rows(conn)) == sorted(history)
+            assert "ix_metrics_run_key_step" in _index_names(conn, "metrics")
+            assert "ix_runs_experiment_start" in _index_names(conn, "runs")
+        with engine.begin() as conn:
+            migrate(conn, "up", "head")
+            assert len(rows(conn)) == 4
+    finally:
+        engine.dispose()

@@ -100,3 +100,27 @@ def test_killed_process_leaves_store_readable_with_values(tracking_uri: str) -> 
     client.log_metric(run_id, "after", 1.0)
     client.set_terminated(run_id, "KILLED")
     assert client.get_run(run_id).info.status == "KILLED"
+
+
+def test_a_forked_child_writes_on_its_own_connections(tracking_uri: str) -> None:
+    """A child forked after the parent wrote (idle connections cached) opens its own; both keep writing."""
+    client = heron.Client()
+    run_id = client.create_run("0").info.run_id
+    client.log_metric(run_id, "parent", 0.0, step=0)
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status, never through pytest
+        code = 1
+        try:
+            for i in range(50):
+                client.log_metric(run_id, "child", float(i), step=i)
+            code = 0
+        finally:
+            os._exit(code)
+    for i in range(1, 50):
+        client.log_metric(run_id, "parent", float(i), step=i)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    for key in ("parent", "child"):
+        assert [m.step for m in client.get_metric_history(run_id, key)] == list(range(50))
+    client.log_metric(run_id, "parent", 50.0, step=50)  # the parent's cached connections still work
+    assert client.get_run(run_id).data.metrics == {"parent": 50.0, "child": 49.0}

@@ -335,3 +335,32 @@ def test_huge_numbers_in_filters_and_ids(tracking_uri: str) -> None:
     with pytest.raises(HeronError) as info:
         heron.get_experiment("99999999999")
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_the_same_value_logged_twice_stays_twice_in_the_history(tracking_uri: str) -> None:
+    client = heron.Client()
+    rid = client.create_run("0").info.run_id
+    client.log_metric(rid, "loss", 0.5, timestamp=1000, step=1)
+    client.log_metric(rid, "loss", 0.5, timestamp=1000, step=1)
+    client.log_batch(rid, metrics=[Metric("loss", 0.5, 1000, 1), Metric("loss", 0.25, 1000, 1)])
+    client.log_metric(rid, "loss", float("nan"), timestamp=1000, step=1)
+    client.log_metric(rid, "loss", 0.75, timestamp=999, step=2)
+    history = client.get_metric_history(rid, "loss")
+    # Ordered by step, then timestamp, then value as stored (NaN is stored as 0, as in MLflow).
+    assert [(m.step, m.timestamp) for m in history] == [(1, 1000)] * 5 + [(2, 999)]
+    assert math.isnan(history[0].value)
+    assert [m.value for m in history][1:] == [0.25, 0.5, 0.5, 0.5, 0.75]
+    assert client.get_run(rid).data.metrics == {"loss": 0.75}
+
+
+def test_a_large_batch_with_repeated_values_keeps_every_copy(tracking_uri: str) -> None:
+    """Batches past 100 metrics are written in multi-row statements on SQLite; repeats still count."""
+    client = heron.Client()
+    rid = client.create_run("0").info.run_id
+    metrics = [Metric("loss", float(i // 2 % 7), 1000, i // 2) for i in range(250)]  # each value twice
+    metrics += [Metric("loss", 0.0, 1000, 0)] * 3
+    client.log_batch(rid, metrics=metrics)
+    history = client.get_metric_history(rid, "loss")
+    assert len(history) == 253
+    assert [(m.step, m.value) for m in history] == sorted((m.step, m.value) for m in metrics)
+    assert client.get_run(rid).data.metrics == {"loss": float(124 % 7)}

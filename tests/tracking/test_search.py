@@ -473,7 +473,7 @@ def test_pages_walk_every_run_exactly_once(tracking_uri: str) -> None:
 
 
 @pytest.mark.parametrize("tracking_uri", ["sqlite"], indirect=True)
-def test_sqlite_plan_walks_the_start_time_index_and_probes_primary_keys(tracking_uri: str) -> None:
+def test_sqlite_plan_walks_the_covering_start_time_index_and_probes_primary_keys(tracking_uri: str) -> None:
     store = get_sql_store(tracking_uri)
     exp = store.create_experiment("plan")
     _run(store, exp, "x", 1, metrics=[("acc", 0.7, 0)], params={"depth": "3"})
@@ -493,7 +493,7 @@ def test_sqlite_plan_walks_the_start_time_index_and_probes_primary_keys(tracking
     assert "0.5" not in statement and "'3'" not in statement  # bound, never formatted in
     with store.db.read() as conn:
         plan = " | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))  # type: ignore[arg-type]
-    assert "USING INDEX ix_runs_experiment_start" in plan, plan
+    assert "USING COVERING INDEX ix_runs_experiment_start_covering" in plan, plan
     # (run_uuid, key) probes: the primary key of these WITHOUT ROWID tables.
     assert "SEARCH latest_metrics USING PRIMARY KEY (run_uuid=? AND key=?)" in plan, plan
     assert "SEARCH params USING PRIMARY KEY (run_uuid=? AND key=?)" in plan, plan

@@ -65,7 +65,8 @@ runs = sa.Table(
     sa.Column("deleted_time", sa.BigInteger, nullable=True),
     sa.Column("lifecycle_stage", sa.String(32), nullable=False, server_default="active"),
     sa.Column("artifact_uri", sa.String(1000), nullable=False),
-    sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+    # Covering for search: walking an experiment's runs by start time never reads the table itself.
+    sa.Index("ix_runs_experiment_start_covering", "experiment_id", "start_time", "lifecycle_stage", "run_uuid"),
 )
 
 params = sa.Table(
@@ -79,18 +80,21 @@ params = sa.Table(
     sqlite_with_rowid=False,
 )
 
-# Full history: one row per logged value, duplicates allowed (same key, step and time twice).
+# Full history, clustered on (run, key, step, timestamp, value) so that logging a value writes one b-tree
+# (SQLite WITHOUT ROWID; the primary key index on PostgreSQL) and a history read is one range scan.
+# Logging the very same (key, step, timestamp, value) again keeps both, as a second copy.
 metrics = sa.Table(
     "metrics",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
     sa.Column("key", KEY, nullable=False),
     sa.Column("value", sa.Double, nullable=False),
-    sa.Column("timestamp", sa.BigInteger, nullable=False),
-    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False, autoincrement=False),
+    sa.Column("step", sa.BigInteger, nullable=False, autoincrement=False),
     sa.Column("is_nan", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Index("ix_metrics_run_key_step", "run_uuid", "key", "step"),
+    sa.Column("copies", sa.Integer, nullable=False, server_default="1"),
+    sa.PrimaryKeyConstraint("run_uuid", "key", "step", "timestamp", "value", "is_nan"),
+    sqlite_with_rowid=False,
 )
 
 # The value at the highest (step, timestamp, value) per run and key: what search and Run.data show.

@@ -1,7 +1,8 @@
 """Run and experiment search in SQL: the filter AST of ``heron.tracking.search`` as SQLAlchemy Core.
 
 Each comparison on a metric, param or tag is a correlated EXISTS on that table's (run, key) primary
-key, so the database can walk runs in ``ix_runs_experiment_start`` order and stop at the LIMIT. Every
+key, so the database can walk runs in ``ix_runs_experiment_start_covering`` order (an index that holds
+every runs column the filter needs) and stop at the LIMIT. Every
 user value is a bound parameter. LIKE is case-sensitive and ILIKE case-insensitive on both SQLite
 (GLOB; ``lower() LIKE lower()``) and PostgreSQL; neither gives ``\\`` a special meaning.
 """

@@ -290,7 +290,8 @@ class SqlTrackingStore:
                     "artifact_uri": artifact_uri,
                 },
             )
-            self._values.write_batch(cursor, run_id, (), (), list(checked_tags.values()))
+            # The run row already has its name: no rename for the mlflow.runName tag.
+            self._values.write_tags(cursor, run_id, list(checked_tags.values()))
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(eid),
@@ -453,11 +454,18 @@ class SqlTrackingStore:
                     metric_rows.c.timestamp,
                     metric_rows.c.step,
                     metric_rows.c.is_nan,
+                    metric_rows.c.copies,
                 )
                 .where(metric_rows.c.run_uuid == run_id, metric_rows.c.key == key)
-                .order_by(metric_rows.c.step, metric_rows.c.timestamp, metric_rows.c.id)
+                .order_by(
+                    metric_rows.c.step, metric_rows.c.timestamp, metric_rows.c.value, metric_rows.c.is_nan
+                )
             ).all()
-        return [Metric(r.key, math.nan if r.is_nan else r.value, r.timestamp, r.step, run_id) for r in rows]
+        return [
+            Metric(r.key, math.nan if r.is_nan else r.value, r.timestamp, r.step, run_id)
+            for r in rows
+            for _ in range(r.copies)
+        ]
 
     # ---------------------------------------------------------------------------------------- search
 

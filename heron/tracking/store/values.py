@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from heron.errors import INVALID_PARAMETER_VALUE, HeronError
@@ -17,9 +18,17 @@ from heron.tracking.entities import LifecycleStage, Metric, Param, RunTag
 
 _SELECT_STAGE = "SELECT lifecycle_stage FROM runs WHERE run_uuid = :run_uuid"
 # Positional (?, converted to %s for psycopg): a batch of 1,000 tuples binds faster than dicts.
-_INSERT_METRIC = (
-    'INSERT INTO metrics (run_uuid, "key", "value", "timestamp", step, is_nan) VALUES (?, ?, ?, ?, ?, ?)'
+# The very same value logged again at the same step and time counts as one more copy (see schema.py).
+_METRIC_ROW = "(?, ?, ?, ?, ?, ?)"
+_ON_SAME_METRIC = (
+    ' ON CONFLICT (run_uuid, "key", step, "timestamp", "value", is_nan) DO UPDATE SET copies = metrics.copies + 1'
 )
+_INSERT_METRICS = 'INSERT INTO metrics (run_uuid, "key", "value", "timestamp", step, is_nan) VALUES '
+_INSERT_METRIC = _INSERT_METRICS + _METRIC_ROW + _ON_SAME_METRIC
+# SQLite inserts a batch ~15% faster as statements of many rows than row by row. Not on PostgreSQL: one
+# statement may not upsert the same row twice there, and executemany already pipelines.
+_ROWS_PER_STATEMENT = 100
+_INSERT_METRIC_CHUNK = _INSERT_METRICS + ", ".join([_METRIC_ROW] * _ROWS_PER_STATEMENT) + _ON_SAME_METRIC
 # The latest value per key is the one with the highest (step, timestamp, value), as in MLflow.
 _UPSERT_LATEST = (
     'INSERT INTO latest_metrics (run_uuid, "key", "value", "timestamp", step, is_nan) '
@@ -56,6 +65,8 @@ _SELECT_RUN = (
 
 RUN_NAME_TAG = "mlflow.runName"
 
+_MetricRow = tuple[str, str, float, int, int, bool]  # run_uuid, key, value, timestamp, step, is_nan
+
 
 class ValueWriter:
     """The statements above, in the parameter style of one database's driver."""
@@ -65,6 +76,7 @@ class ValueWriter:
         convert = self.convert
         self.select_stage = convert(_SELECT_STAGE)
         self.insert_metric = _INSERT_METRIC if is_sqlite else _INSERT_METRIC.replace("?", "%s")
+        self.insert_metric_chunk = _INSERT_METRIC_CHUNK if is_sqlite else None
         self.upsert_latest = convert(_UPSERT_LATEST)
         self.insert_param = convert(_INSERT_PARAM)
         self.select_param = convert(_SELECT_PARAM)
@@ -110,14 +122,18 @@ class ValueWriter:
         if metrics:
             self._write_metrics(cursor, run_id, metrics)
         if tags:
-            rows = [{"run_uuid": run_id, "key": t.key, "value": t.value} for t in tags]
-            if len(rows) == 1:
-                cursor.execute(self.upsert_tag, rows[0])
-            else:
-                cursor.executemany(self.upsert_tag, rows)
+            self.write_tags(cursor, run_id, tags)
             for t in tags:
                 if t.key == RUN_NAME_TAG:
                     cursor.execute(self.rename_run, {"run_uuid": run_id, "name": t.value})
+
+    def write_tags(self, cursor: Any, run_id: str, tags: Sequence[RunTag]) -> None:
+        """Set validated tags, without renaming the run for ``mlflow.runName`` (``write_batch`` does)."""
+        rows = [{"run_uuid": run_id, "key": t.key, "value": t.value} for t in tags]
+        if len(rows) == 1:
+            cursor.execute(self.upsert_tag, rows[0])
+        else:
+            cursor.executemany(self.upsert_tag, rows)
 
     def _write_params(self, cursor: Any, run_id: str, params: Sequence[Param]) -> None:
         for p in params:
@@ -135,8 +151,8 @@ class ValueWriter:
                 )
 
     def _write_metrics(self, cursor: Any, run_id: str, metrics: Sequence[Metric]) -> None:
-        rows = []
-        latest: dict[str, tuple[str, str, float, int, int, bool]] = {}
+        rows: list[_MetricRow] = []
+        latest: dict[str, _MetricRow] = {}
         isnan = math.isnan
         for m in metrics:
             nan = isnan(m.value)
@@ -145,10 +161,7 @@ class ValueWriter:
             prev = latest.get(m.key)
             if prev is None or (row[4], row[3], row[2]) > (prev[4], prev[3], prev[2]):
                 latest[m.key] = row
-        if len(rows) == 1:
-            cursor.execute(self.insert_metric, rows[0])
-        else:
-            cursor.executemany(self.insert_metric, rows)
+        self._insert_metric_rows(cursor, rows)
         # One upsert per key: PostgreSQL refuses to change one row twice in a statement.
         upserts = [
             {"run_uuid": r[0], "key": r[1], "value": r[2], "timestamp": r[3], "step": r[4], "is_nan": r[5]}
@@ -158,6 +171,19 @@ class ValueWriter:
             cursor.execute(self.upsert_latest, upserts[0])
         else:
             cursor.executemany(self.upsert_latest, upserts)
+
+    def _insert_metric_rows(self, cursor: Any, rows: list[_MetricRow]) -> None:
+        if len(rows) == 1:
+            cursor.execute(self.insert_metric, rows[0])
+            return
+        done = 0
+        if self.insert_metric_chunk is not None:
+            done = len(rows) - len(rows) % _ROWS_PER_STATEMENT
+            for start in range(0, done, _ROWS_PER_STATEMENT):
+                chunk = rows[start : start + _ROWS_PER_STATEMENT]
+                cursor.execute(self.insert_metric_chunk, list(chain.from_iterable(chunk)))
+        if done < len(rows):
+            cursor.executemany(self.insert_metric, rows[done:])
 
 
 def _same(sql: str) -> str:
