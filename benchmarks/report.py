@@ -7,6 +7,8 @@ Side by side, one implementation after the other (never at once, so they do not 
 bench_tracking.py (Heron with .venv/bin/python, MLflow with benchmarks/.mlflow-venv/bin/python, which
 benchmarks/run.sh builds) and bench_server.py (an HTTP client run with Heron's Python that starts
 `heron server` or `mlflow server` itself); both take ``--impl heron|mlflow --store DIR --out FILE``.
+bench_server.py runs once with ``--impl both``: the two servers run side by side and are measured in
+interleaved rounds, so the machine's changing load hits both alike.
 Raw JSON goes to benchmarks/results/ (gitignored). ``--quick`` is a smoke run: it writes
 benchmarks/results/benchmarks-quick.md instead of docs/benchmarks.md, since its numbers mean nothing.
 
@@ -165,6 +167,12 @@ def run_pair(script: str, stores: Path, quick: bool, skip_mlflow: bool) -> Pair:
     is an HTTP client that starts either server itself, so both sides run with Heron's Python.
     """
     in_process = script == "bench_tracking.py"
+    if script == "bench_server.py" and not skip_mlflow:
+        # Both servers at once, measured in interleaved rounds (see bench_server.py): one document.
+        both, why = run_side(script, "both", HERON_PY, _env("heron"), stores / _stem(script), quick, [])
+        if both is None:
+            return Pair(None, None, why, why)
+        return Pair(both["heron"], both["mlflow"], speedups=both.get("speedups"))
     heron, why_heron = run_side(
         script, "heron", HERON_PY, _env("heron"), stores / _stem(script) / "heron", quick, []
     )
@@ -251,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
             return Pair(heron, mlflow, "no saved result", "no saved result")
 
         tracking, server = saved("tracking"), saved("server")
+        both = _load(RESULTS / f"server-both{suffix}.json")
+        if both is not None:
+            server = Pair(both["heron"], both["mlflow"], speedups=both.get("speedups"))
         for title, script in OTHER_BENCHMARKS:
             doc = _load(RESULTS / f"{Path(script).stem}{suffix}.json")
             others.append((title, script, doc, "" if doc is not None else "not yet run: no saved result"))

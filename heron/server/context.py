@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from heron.errors import PERMISSION_DENIED, HeronError
 from heron.server.destination import ArtifactDestination, not_serving, proxied_path
 from heron.server.settings import Settings
+from heron.tracing.sqlstore import SqlTraceStore
 from heron.tracking.artifacts import ArtifactRepository, get_repository
 from heron.tracking.client import Client
 from heron.tracking.store.sql import SqlTrackingStore
@@ -61,6 +62,11 @@ class ServerContext:
     @property
     def store(self) -> SqlTrackingStore:
         return self.client.store
+
+    @property
+    def traces(self) -> SqlTraceStore:
+        """The traces of the server's store, for the ``store=`` argument of the trace functions."""
+        return SqlTraceStore(self.client.store.db)
 
     def proxy(self) -> ArtifactDestination:
         """The destination, for the artifact proxy routes; raises NOT_IMPLEMENTED when not proxying."""

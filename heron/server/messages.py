@@ -10,9 +10,9 @@ document them in the OpenAPI schema.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 
@@ -144,12 +144,13 @@ def require_run_id(run_id: str | None, run_uuid: str | None) -> str:
 
 
 def json_response(payload: dict[str, Any], status_code: int = 200) -> Response:
-    """``payload`` as compact JSON (NaN never appears: values went through wire first)."""
-    return Response(
-        json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False),
-        status_code=status_code,
-        media_type="application/json",
-    )
+    """``payload`` as compact UTF-8 JSON (NaN never appears: values went through wire first).
+
+    orjson, not ``json``: a page of 200 runs serialises in 0.4 ms instead of 15 ms, which was a fifth of
+    a ``runs/search`` answer (docs/benchmarks.md).
+    """
+    return Response(orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS), status_code=status_code,
+                    media_type="application/json")
 
 
 # ------------------------------------------------------------------------ response models (documented)

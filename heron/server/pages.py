@@ -1,8 +1,8 @@
 """The web UI's pages (server-rendered HTML): the traces of an experiment and one trace in detail.
 
-Pages read the server's own store through the same trace store ``heron.search_traces`` uses
-(``TraceStore`` over the server's database: the fluent functions pick their store from the process's
-tracking URI, which a server must not change per request). Templates autoescape every value; a
+Pages read the server's own store with the functions users call (``heron.search_traces``,
+``heron.get_trace``), given the server's trace store as ``store=``: the process's tracking URI is not the
+server's database, and a server must not change it per request. Templates autoescape every value; a
 Content-Security-Policy allows only Heron's own script and stylesheet, as a second line of defence.
 """
 
@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from heron.errors import HeronError
 from heron.server.context import Ctx
 from heron.server.render import STATIC_FILES, UI_DIR, error_page, render
-from heron.tracing.sqlstore import TraceStore
+from heron.tracing import fluent
 from heron.tracking.entities import Experiment
 from heron.ui import trace_view
 
@@ -56,11 +56,11 @@ def traces(request: Request, ctx: Ctx, experiment_id: str, filter: str = "", pag
         experiment = ctx.client.get_experiment(experiment_id)
     except HeronError as exc:
         return error_page(request, ctx, exc)
-    store = TraceStore(ctx.store.db)
     query = filter.strip()
     try:
-        found, token = store.search([experiment.experiment_id], query or None, None, PAGE_SIZE,
-                                    page_token or None, None, include_spans=False)
+        found = fluent.search_traces([experiment.experiment_id], query or None, PAGE_SIZE, None, page_token or None,
+                                     None, "list", include_spans=False, store=ctx.traces)
+        token = found.token
     except HeronError as exc:
         return error_page(request, ctx, exc, experiment, filter=query, errors_only=_errors_only_url(experiment))
     base = f"/experiments/{experiment.experiment_id}/traces"
@@ -88,11 +88,10 @@ def _errors_only_url(experiment: Experiment) -> str:
 def trace(request: Request, ctx: Ctx, trace_id: str) -> Response:
     """One trace: totals, the span tree beside a timeline, and every span's inputs, outputs, attributes
     and events. 404 page for an unknown id (``tr-`` prefix accepted)."""
-    wanted = trace_id[3:] if trace_id.startswith("tr-") else trace_id
-    found = TraceStore(ctx.store.db).get_traces([wanted])
-    if not found:
+    found = fluent.get_trace(trace_id, store=ctx.traces)
+    if found is None:
         return error_page(request, ctx, HeronError.not_found(f"Trace {trace_id!r} not found."))
-    view = trace_view.trace_view(found[0])
+    view = trace_view.trace_view(found)
     try:
         experiment: Experiment | None = ctx.client.get_experiment(view.info.experiment_id)
     except HeronError:

@@ -22,7 +22,7 @@ from heron.registry.sqlstore import SqlRegistryStore
 from heron.registry.store import RegistryStore
 from heron.server.context import Ctx, ServerContext
 from heron.server.render import error_page, render
-from heron.tracing.sqlstore import TraceStore
+from heron.tracing.fluent import search_traces
 from heron.ui import registry_view, trace_view
 
 __all__ = ["router"]
@@ -169,8 +169,8 @@ def _traces_of(ctx: ServerContext, prompt: PromptVersion) -> tuple[list[trace_vi
     experiments = {e.experiment_id: e.name for e in ctx.client.search_experiments(max_results=1000)}
     if not experiments:
         return [], []
-    found, _ = TraceStore(ctx.store.db).search(list(experiments), flt, None, TRACES_PER_VERSION, None, None,
-                                               include_spans=False)
+    found = search_traces(list(experiments), flt, TRACES_PER_VERSION, return_type="list", include_spans=False,
+                          store=ctx.traces)
     holding = sorted({t.info.experiment_id for t in found})
     more = [(experiments.get(e, e), f"/experiments/{e}/traces?{urlencode({'filter': flt})}") for e in holding]
     return [trace_view.trace_row(t.info) for t in found], more

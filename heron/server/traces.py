@@ -1,28 +1,26 @@
 """``/api/2.0/heron/traces/...``: Heron's own trace routes (get, search, delete, assessments).
 
-They read and write the server's store through ``heron.tracing.sqlstore.TraceStore`` (the explicit-store
-layer under ``heron.tracing.fluent``, whose functions use the tracking URI in force). Answers are JSON:
-a trace is ``{"info": {...}, "data": {"spans": [...]}}`` with the fields of
+Each route calls the function users call (``heron.get_trace``, ``heron.search_traces`` …) with the
+server's own trace store as ``store=``, so the checks and messages are the same in process and over HTTP;
+the REST trace store (``heron.tracing.reststore``) is their client. Answers are JSON in the shape of
+:mod:`heron.tracing.wire`: a trace is ``{"info": {...}, "data": {"spans": [...]}}`` with the fields of
 :class:`heron.tracing.records.TraceInfo` and :class:`~heron.tracing.records.Span`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import time
-import uuid
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field, JsonValue
 
 from heron.errors import HeronError
-from heron.server.context import Ctx, ServerContext
+from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, ExperimentId, Int64, Text
-from heron.tracing.fluent import _normalize_id, _source
-from heron.tracing.records import Assessment, Trace
-from heron.tracing.sqlstore import TraceStore
+from heron.tracing import fluent
+from heron.tracing.wire import assessment_to_json, trace_to_json
 
 __all__ = ["router"]
 
@@ -87,39 +85,32 @@ class AssessmentResponse(BaseModel):
     assessment: dict[str, Any]
 
 
-def _store(ctx: ServerContext) -> TraceStore:
-    return TraceStore(ctx.store.db)
-
-
 def _json(payload: dict[str, Any]) -> Response:
     # Attributes are stored JSON; default=str covers anything a span processor left that JSON refuses.
-    return Response(json.dumps(payload, separators=(",", ":"), default=str, ensure_ascii=False),
-                    media_type="application/json")
-
-
-def trace_to_json(trace: Trace) -> dict[str, Any]:
-    info = dataclasses.asdict(trace.info)
-    info["unpriced"] = trace.info.unpriced
-    return {"info": info, "data": {"spans": [dataclasses.asdict(s) for s in trace.data.spans]}}
+    try:
+        body = orjson.dumps(payload, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:  # an integer past 64 bits in a span's inputs or outputs
+        body = json.dumps(payload, separators=(",", ":"), default=str, ensure_ascii=False).encode()
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{trace_id}", response_model=TraceResponse)
 def get_trace(trace_id: TraceId, ctx: Ctx) -> Response:
     """The stored trace with its spans and assessments; RESOURCE_DOES_NOT_EXIST when there is none."""
-    found = _store(ctx).get_traces([_normalize_id(trace_id).lower()])
-    if not found:
+    found = fluent.get_trace(trace_id.lower(), store=ctx.traces)
+    if found is None:
         raise HeronError.not_found(f"Trace with id {trace_id!r} not found.")
-    return _json({"trace": trace_to_json(found[0])})
+    return _json({"trace": trace_to_json(found)})
 
 
 @router.post("/search", response_model=SearchTracesOut)
 def search_traces(body: SearchTraces, ctx: Ctx) -> Response:
     """One page of the traces matching ``filter`` (``heron.search_traces``' language), newest first."""
-    found, token = _store(ctx).search(body.experiment_ids, body.filter, body.order_by or None, body.max_results,
-                                      body.page_token, body.run_id, body.include_spans)
+    found = fluent.search_traces(body.experiment_ids, body.filter, body.max_results, body.order_by or None,
+                                 body.page_token, body.run_id, "list", body.include_spans, store=ctx.traces)
     out: dict[str, Any] = {"traces": [trace_to_json(t) for t in found]}
-    if token:
-        out["next_page_token"] = token
+    if found.token:
+        out["next_page_token"] = found.token
     return _json(out)
 
 
@@ -127,35 +118,16 @@ def search_traces(body: SearchTraces, ctx: Ctx) -> Response:
 def delete_traces(body: DeleteTraces, ctx: Ctx) -> Response:
     """Delete traces of an experiment: either ``trace_ids`` or ``max_timestamp_millis`` (optionally with
     ``max_traces``, oldest first)."""
-    if (body.trace_ids is None) == (body.max_timestamp_millis is None):
-        raise HeronError.invalid("Delete takes either trace_ids or max_timestamp_millis, exactly one of them.")
-    if body.trace_ids is not None and body.max_traces is not None:
-        raise HeronError.invalid("max_traces goes with max_timestamp_millis, not with trace_ids.")
-    ids = None if body.trace_ids is None else [_normalize_id(i).lower() for i in body.trace_ids]
-    deleted = _store(ctx).delete(body.experiment_id, body.max_timestamp_millis, body.max_traces, ids)
+    ids = None if body.trace_ids is None else [i.lower() for i in body.trace_ids]
+    deleted = fluent.delete_traces(body.experiment_id, body.max_timestamp_millis, body.max_traces, ids,
+                                   store=ctx.traces)
     return _json({"traces_deleted": deleted})
 
 
 @router.post("/{trace_id}/assessments", response_model=AssessmentResponse)
 def log_assessment(trace_id: TraceId, body: LogAssessment, ctx: Ctx) -> Response:
     """Attach a feedback or expectation to a stored trace (or one of its spans)."""
-    source = _source(body.source.model_dump() if isinstance(body.source, SourceIn) else body.source)
-    tid = _normalize_id(trace_id).lower()
-    store = _store(ctx)
-    if not store.exists(tid):
-        raise HeronError.not_found(f"Trace with id {trace_id!r} not found.")
-    assessment = Assessment(
-        assessment_id="a-" + uuid.uuid4().hex,
-        trace_id=tid,
-        name=body.name,
-        value=body.value,
-        source=source,
-        rationale=body.rationale,
-        span_id=body.span_id,
-        run_id=body.run_id,
-        kind=body.kind,
-        metadata=dict(body.metadata or {}),
-        create_time_ms=int(time.time() * 1000),
-    )
-    store.log_assessment(assessment)
-    return _json({"assessment": dataclasses.asdict(assessment)})
+    source = body.source.model_dump() if isinstance(body.source, SourceIn) else body.source
+    assessment = fluent.log_assessment(trace_id.lower(), body.name, body.value, body.rationale, source,
+                                       body.span_id, body.run_id, body.metadata, body.kind, store=ctx.traces)
+    return _json({"assessment": assessment_to_json(assessment)})

@@ -3,7 +3,9 @@
 MLflow's names and signatures (``mlflow.update_current_trace``, ``mlflow.get_trace``,
 ``mlflow.search_traces``, ``mlflow.delete_traces``, ``mlflow.log_feedback`` …). Reads flush the export
 queue first, so a trace is found as soon as the traced call has returned, as with MLflow's synchronous
-export.
+export. The store is the tracking URI's (a SQL database, or a Heron server over REST:
+``heron.tracing.stores``); each function also takes an explicit ``store``, which the server's routes and
+pages use to answer from their own database with the same checks users get.
 """
 
 from __future__ import annotations
@@ -23,13 +25,12 @@ from heron.tracing import cost, decorator, processor, provider
 from heron.tracing.attributes import SESSION_ID, TRACE_METADATA, TRACE_NAME, TRACE_TAGS, USER_ID
 from heron.tracing.export import EXPORTER
 from heron.tracing.records import Assessment, AssessmentSource, Trace
+from heron.tracing.store import TraceStore
+from heron.tracing.stores import get_trace_store
 from heron.tracking import fluent as tracking_fluent
-from heron.tracking.stores import get_sql_store
 
 if TYPE_CHECKING:
     import pandas
-
-    from heron.tracing.sqlstore import TraceStore
 
 __all__ = [
     "update_current_trace", "get_last_active_trace_id", "flush_traces", "stats", "get_trace", "search_traces",
@@ -126,11 +127,14 @@ def stats() -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ stored traces
 
 
-def _store() -> TraceStore:
-    # SQLAlchemy is heavy: loaded when traces are first read, not by `import heron.tracing`
-    from heron.tracing.sqlstore import TraceStore
-
-    return TraceStore(get_sql_store().db)
+def _store(store: TraceStore | None) -> TraceStore:
+    """``store``, else the tracking URI's after the spans queued so far are written: what a read sees
+    includes every traced call that has returned. An explicit store is the caller's own (a server's
+    database): the export queue is not waited for."""
+    if store is not None:
+        return store
+    _flush_before_read()
+    return get_trace_store()
 
 
 def _flush_before_read() -> None:
@@ -139,13 +143,12 @@ def _flush_before_read() -> None:
                         _READ_FLUSH_TIMEOUT_S)
 
 
-def get_trace(trace_id: str) -> Trace | None:
+def get_trace(trace_id: str, *, store: TraceStore | None = None) -> Trace | None:
     """The stored trace with this id (``tr-`` prefix accepted), or None if there is none.
 
-    Waits for queued spans to be written first. Raises HeronError if the store cannot be opened.
+    Waits for queued spans to be written first. Raises HeronError if the store cannot be reached.
     """
-    _flush_before_read()
-    found = _store().get_traces([_normalize_id(trace_id)])
+    found = _store(store).get_traces([_normalize_id(trace_id)])
     return found[0] if found else None
 
 
@@ -158,6 +161,8 @@ def search_traces(
     run_id: str | None = None,
     return_type: Literal["pandas", "list"] = "pandas",
     include_spans: bool = True,
+    *,
+    store: TraceStore | None = None,
 ) -> Any:
     """Traces matching ``filter_string`` (see ``heron.tracing.search`` for the language), newest first.
 
@@ -172,8 +177,7 @@ def search_traces(
     if max_results is not None and (not isinstance(max_results, int) or max_results <= 0):
         raise HeronError.invalid(f"max_results must be a positive integer or None, got {max_results!r}.")
     ids = [str(e) for e in experiment_ids] if experiment_ids else [tracking_fluent.resolve_experiment_id()]
-    _flush_before_read()
-    store = _store()
+    store = _store(store)
     if max_results is not None:
         found, token = store.search(ids, filter_string, order_by, max_results, page_token, run_id, include_spans)
     else:
@@ -250,6 +254,8 @@ def delete_traces(
     max_traces: int | None = None,
     trace_ids: Sequence[str] | None = None,
     older_than: datetime.timedelta | float | None = None,
+    *,
+    store: TraceStore | None = None,
 ) -> int:
     """Delete traces of an experiment; returns how many were deleted.
 
@@ -269,9 +275,8 @@ def delete_traces(
         raise HeronError.invalid("max_traces goes with a time bound, not with trace_ids.")
     if max_traces is not None and (not isinstance(max_traces, int) or max_traces <= 0):
         raise HeronError.invalid(f"max_traces must be a positive integer, got {max_traces!r}.")
-    _flush_before_read()
     ids = None if trace_ids is None else [_normalize_id(i) for i in trace_ids]
-    return _store().delete(str(experiment_id), max_timestamp_millis, max_traces, ids)
+    return _store(store).delete(str(experiment_id), max_timestamp_millis, max_traces, ids)
 
 
 # -------------------------------------------------------------------------------------- assessments
@@ -287,6 +292,8 @@ def log_assessment(
     run_id: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     kind: Literal["feedback", "expectation"] = "feedback",
+    *,
+    store: TraceStore | None = None,
 ) -> Assessment:
     """Attach a score or feedback to a stored trace (or one of its spans) and return it.
 
@@ -306,10 +313,7 @@ def log_assessment(
         raise HeronError.invalid(f"Assessment value must be JSON-serialisable, got {type(value).__name__}.") \
             from None
     trace_id = _normalize_id(trace_id)
-    _flush_before_read()
-    store = _store()
-    if not store.exists(trace_id):
-        raise HeronError.not_found(f"Trace with id {trace_id!r} not found.")
+    target = _store(store)
     assessment = Assessment(
         assessment_id="a-" + uuid.uuid4().hex,
         trace_id=trace_id,
@@ -323,22 +327,25 @@ def log_assessment(
         metadata=dict(metadata or {}),
         create_time_ms=int(time.time() * 1000),
     )
-    store.log_assessment(assessment)
-    return assessment
+    return target.log_assessment(assessment)
 
 
 def log_feedback(trace_id: str, name: str = "feedback", value: Any = None,
                  source: AssessmentSource | str | Mapping[str, Any] | None = None, rationale: str | None = None,
-                 metadata: Mapping[str, Any] | None = None, span_id: str | None = None) -> Assessment:
+                 metadata: Mapping[str, Any] | None = None, span_id: str | None = None, *,
+                 store: TraceStore | None = None) -> Assessment:
     """MLflow 3's ``log_feedback``: ``log_assessment(kind="feedback")``."""
-    return log_assessment(trace_id, name, value, rationale, source, span_id, None, metadata, "feedback")
+    return log_assessment(trace_id, name, value, rationale, source, span_id, None, metadata, "feedback",
+                          store=store)
 
 
 def log_expectation(trace_id: str, name: str, value: Any,
                     source: AssessmentSource | str | Mapping[str, Any] | None = None,
-                    metadata: Mapping[str, Any] | None = None, span_id: str | None = None) -> Assessment:
+                    metadata: Mapping[str, Any] | None = None, span_id: str | None = None, *,
+                    store: TraceStore | None = None) -> Assessment:
     """MLflow 3's ``log_expectation``: a ground-truth value for the trace (``kind="expectation"``)."""
-    return log_assessment(trace_id, name, value, None, source, span_id, None, metadata, "expectation")
+    return log_assessment(trace_id, name, value, None, source, span_id, None, metadata, "expectation",
+                          store=store)
 
 
 def _source(source: AssessmentSource | str | Mapping[str, Any] | None) -> AssessmentSource:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from heron.errors import HeronError
 from heron.tracing import search, search_sql
 from heron.tracing.records import (
     Assessment,
@@ -29,13 +30,14 @@ from heron.tracking.search import decode_page_token, encode_page_token
 from heron.tracking.store.db import Database
 from heron.tracking.store.schema import assessments, spans, trace_metadata, trace_tags, traces
 
-__all__ = ["TraceStore"]
+__all__ = ["SqlTraceStore"]
 
 _CHUNK = 500  # ids per IN (...) list
 
 
-class TraceStore:
-    """The traces of one SQL tracking store. Thread-safe (each call uses its own connection)."""
+class SqlTraceStore:
+    """The traces of one SQL tracking store (:class:`heron.tracing.store.TraceStore`). Thread-safe (each
+    call uses its own connection)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -129,8 +131,11 @@ class TraceStore:
                 deleted += int(result.rowcount or 0)
         return deleted
 
-    def log_assessment(self, assessment: Assessment) -> None:
+    def log_assessment(self, assessment: Assessment) -> Assessment:
         with self.db.write() as conn:
+            found = conn.execute(sa.select(traces.c.trace_id).where(traces.c.trace_id == assessment.trace_id))
+            if found.first() is None:
+                raise HeronError.not_found(f"Trace with id {assessment.trace_id!r} not found.")
             conn.execute(sa.insert(assessments).values(
                 assessment_id=assessment.assessment_id,
                 trace_id=assessment.trace_id,
@@ -145,6 +150,7 @@ class TraceStore:
                 metadata=json.dumps(dict(assessment.metadata)) if assessment.metadata else None,
                 created_time=assessment.create_time_ms,
             ))
+        return assessment
 
 
 def _int(value: str | int) -> int:

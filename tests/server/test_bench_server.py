@@ -30,7 +30,9 @@ def test_bench_server_quick_reports_every_measurement(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert json.loads(proc.stdout) == doc
     assert doc["impl"] == "heron" and doc["quick"] is True
-    assert set(doc["results"]) == {"log_batch", "seed_runs", "search_runs"}
+    assert set(doc["results"]) == {"log_batch", "seed_runs", "search_runs", "otlp_ingest"}
     for key, result in doc["results"].items():
         assert result["median"] > 0 and result["samples"], key
     assert doc["results"]["search_runs"]["info"]["rows"] > 0
+    otlp = doc["results"]["otlp_ingest"]["info"]
+    assert otlp["traces_stored"] == otlp["traces_sent"] > 0  # every span sent landed as a trace

@@ -31,18 +31,27 @@ def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     command = [sys.executable, "-m", "heron.cli", "server", "--port", str(port), "--no-access-log", *args]
-    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group: workers are killed with it
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a loaded 2-core machine starts two workers slowly
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"{url}/health", timeout=1).text == "OK":
                 return proc, url
         except httpx.TransportError:
             time.sleep(0.1)
-    proc.kill()
+    _kill_group(proc)
     out, err = proc.communicate()
     raise AssertionError(f"heron server did not start: {out}\n{err}")
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """Kill the server and every worker it started (they share its process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -59,7 +68,11 @@ def test_heron_server_serves_and_stops_gracefully(tmp_path: Path, workers: int) 
         assert (tmp_path / "heron-artifacts" / "0" / run.info.run_id / "artifacts" / "a.txt").read_text() == "hi"
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise
     # After a graceful shutdown uvicorn re-raises the signal it caught, so the exit status says SIGTERM.
     assert proc.returncode in (0, -signal.SIGTERM), err
     assert "Heron server on http://127.0.0.1:" in err and "WARNING" not in err

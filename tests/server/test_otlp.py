@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from heron.server.context import open_store
 from heron.tracing.records import Trace
-from heron.tracing.sqlstore import TraceStore
+from heron.tracing.sqlstore import SqlTraceStore as TraceStore
 from tests.fakes.openai_server import FakeOpenAI
 from tests.server.conftest import server_settings
 from tests.server.live import LiveServer
