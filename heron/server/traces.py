@@ -17,7 +17,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field, JsonValue
 
+from heron.auth.records import EXPERIMENT
 from heron.errors import HeronError
+from heron.server.access import AccessDep
 from heron.server.context import Ctx, ServerContext
 from heron.server.messages import ERRORS, Body, ExperimentId, Int64, Text
 from heron.tracing.fluent import _normalize_id, _source
@@ -113,9 +115,14 @@ def get_trace(trace_id: TraceId, ctx: Ctx) -> Response:
 
 
 @router.post("/search", response_model=SearchTracesOut)
-def search_traces(body: SearchTraces, ctx: Ctx) -> Response:
-    """One page of the traces matching ``filter`` (``heron.search_traces``' language), newest first."""
-    found, token = _store(ctx).search(body.experiment_ids, body.filter, body.order_by or None, body.max_results,
+def search_traces(body: SearchTraces, ctx: Ctx, access: AccessDep) -> Response:
+    """One page of the traces matching ``filter`` (``heron.search_traces``' language), newest first.
+
+    With auth on, experiments the caller may not READ are left out of ``experiment_ids``."""
+    experiment_ids = access.readable(EXPERIMENT, body.experiment_ids)
+    if not experiment_ids:
+        return _json({"traces": []})
+    found, token = _store(ctx).search(experiment_ids, body.filter, body.order_by or None, body.max_results,
                                       body.page_token, body.run_id, body.include_spans)
     out: dict[str, Any] = {"traces": [trace_to_json(t) for t in found]}
     if token:
