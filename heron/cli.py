@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from heron.auth.cli import permissions, tokens, users
 from heron.errors import HeronError
 from heron.prompts.cli import prompts
 from heron.registry.cli import models
@@ -193,6 +194,12 @@ cli.add_command(server)
 
 cli.add_command(models)
 cli.add_command(prompts)
+
+# ---------------------------------------------------------------------------------------------- auth
+
+cli.add_command(users)
+cli.add_command(tokens)
+cli.add_command(permissions)
 
 
 if __name__ == "__main__":

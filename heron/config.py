@@ -212,6 +212,49 @@ SERVER_MAX_ARTIFACT_BYTES: Variable[int] = Variable(
     "0 means no limit. Uploads are streamed to disk, never held in memory.",
 )
 
+SERVER_AUTH: Variable[bool] = Variable(
+    "HERON_SERVER_AUTH",
+    False,
+    _parse_bool,
+    "Default of `heron server --auth/--no-auth`: require HTTP basic auth or an API token on every request "
+    "and enforce per-experiment and per-name permissions (see docs/server.md#authentication).",
+)
+SERVER_DEFAULT_PERMISSION: Variable[str] = Variable(
+    "HERON_SERVER_DEFAULT_PERMISSION",
+    "READ",
+    str,
+    "Default of `heron server --default-permission`: the role (READ, EDIT, MANAGE or NO_PERMISSIONS) a user "
+    "has on an experiment or registered name they were given no permission on. READ, as MLflow.",
+)
+ADMIN_USERNAME: Variable[str] = Variable(
+    "HERON_ADMIN_USERNAME",
+    "admin",
+    str,
+    "Default of `heron server --admin-user`: the admin that `heron server --auth` creates at start-up when "
+    "HERON_ADMIN_PASSWORD is set and no user of that name exists.",
+)
+ADMIN_PASSWORD: Variable[str | None] = Variable(
+    "HERON_ADMIN_PASSWORD",
+    None,
+    _opt_str,
+    "Password of the admin that `heron server --auth` creates at start-up (see HERON_ADMIN_USERNAME); an "
+    "existing user's password is never changed by it. Unset: the server needs an admin created with "
+    "`heron users create NAME --admin`.",
+)
+TRACKING_USERNAME: Variable[str | None] = Variable(
+    "HERON_TRACKING_USERNAME",
+    None,
+    _opt_str,
+    "User name sent with HTTP basic auth (with HERON_TRACKING_PASSWORD) to a Heron server started with "
+    "--auth. HERON_TRACKING_TOKEN wins when both are set.",
+)
+TRACKING_PASSWORD: Variable[str | None] = Variable(
+    "HERON_TRACKING_PASSWORD",
+    None,
+    _opt_str,
+    "Password sent with HTTP basic auth together with HERON_TRACKING_USERNAME.",
+)
+
 ALL: tuple[Variable[object], ...] = tuple(
     v
     for v in list(globals().values())

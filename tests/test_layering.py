@@ -16,6 +16,7 @@ LAYERS = {
     "tracking": 1,
     "tracing": 2,
     "registry": 2,
+    "auth": 2,
     "prompts": 3,
     "models": 3,
     "evaluate": 4,

@@ -45,6 +45,25 @@ _defaults = Settings()
     type=int,
     help=f"Largest artifact upload, 0 for no limit [env {config.SERVER_MAX_ARTIFACT_BYTES.name}; default 0].",
 )
+@click.option(
+    "--auth/--no-auth",
+    default=None,
+    help="Require HTTP basic auth or an API token and enforce permissions; the first admin comes from "
+    f"{config.ADMIN_PASSWORD.name} or `heron users create NAME --admin` [env {config.SERVER_AUTH.name}; default: off].",
+)
+@click.option(
+    "--default-permission",
+    default=None,
+    type=click.Choice(["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"], case_sensitive=False),
+    help="With --auth: a user's role where they were given none [env "
+    f"{config.SERVER_DEFAULT_PERMISSION.name}; default: READ].",
+)
+@click.option(
+    "--admin-user",
+    default=None,
+    help=f"With --auth and {config.ADMIN_PASSWORD.name} set: the admin created at start-up unless it exists "
+    f"[env {config.ADMIN_USERNAME.name}; default: admin].",
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 @click.option(
     "--graceful-timeout",
@@ -62,6 +81,9 @@ def server(
     workers: int,
     max_body_bytes: int | None,
     max_artifact_bytes: int | None,
+    auth: bool | None,
+    default_permission: str | None,
+    admin_user: str | None,
     access_log: bool,
     graceful_timeout: float,
 ) -> None:
@@ -72,6 +94,9 @@ def server(
         "serve_artifacts": serve_artifacts,
         "max_body_bytes": max_body_bytes,
         "max_artifact_bytes": max_artifact_bytes,
+        "auth": auth,
+        "default_permission": default_permission.upper() if default_permission else None,
+        "admin_username": admin_user,
     }
     settings = Settings.from_env(
         **{k: v for k, v in overrides.items() if v is not None},
@@ -85,7 +110,8 @@ def server(
     if warning:
         click.echo(warning, err=True)
     click.echo(
-        f"Heron server on http://{settings.host}:{settings.port} (store {settings.backend_store_uri}, artifacts "
+        f"Heron server on http://{settings.host}:{settings.port} (auth {'on' if settings.auth else 'off'}, store "
+        f"{settings.backend_store_uri}, artifacts "
         f"{'proxied to ' + settings.artifacts_destination if settings.serve_artifacts else 'not proxied'}); "
         "Ctrl-C stops it.",
         err=True,
@@ -99,8 +125,8 @@ def exposure_warning(settings: Settings) -> str | None:
         return None
     return (
         f"WARNING: heron server listens on {settings.host} without authentication: anyone who can reach "
-        f"port {settings.port} can read and change every experiment, run and artifact. Listen on "
-        "127.0.0.1, or put the server behind an authenticating proxy."
+        f"port {settings.port} can read and change every experiment, run and artifact. Turn on --auth, "
+        "listen on 127.0.0.1, or put the server behind an authenticating proxy."
     )
 
 

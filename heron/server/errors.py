@@ -24,15 +24,19 @@ from heron.errors import (
     INVALID_PARAMETER_VALUE,
     MALFORMED_REQUEST,
     REQUEST_LIMIT_EXCEEDED,
+    UNAUTHENTICATED,
     HeronError,
     http_status,
 )
 from heron.server.messages import NO_NUL, json_response
+from heron.server.render import error_page
 
-__all__ = ["BodyTooLarge", "CatchAll", "error_response", "install_error_handlers"]
+__all__ = ["CHALLENGE", "BodyTooLarge", "CatchAll", "error_response", "install_error_handlers"]
 
 _logger = logging.getLogger(__name__)
 
+CHALLENGE = 'Basic realm="heron", charset="UTF-8"'
+"""The ``WWW-Authenticate`` header of a 401: browsers then ask for a user name and password."""
 _CODE_FOR_STATUS = {404: ENDPOINT_NOT_FOUND, 413: REQUEST_LIMIT_EXCEEDED, 400: BAD_REQUEST}
 
 
@@ -59,7 +63,16 @@ async def _heron_error(request: Request, exc: Exception) -> Response:
         raise exc
     if http_status(exc.error_code) >= 500:
         _logger.error("%s %s failed: %s", request.method, request.url.path, exc)
+    if exc.error_code == UNAUTHENTICATED:
+        return error_response(exc.error_code, exc.message, headers={"WWW-Authenticate": CHALLENGE})
+    if _is_page(request.url.path) and http_status(exc.error_code) < 500:
+        # refused by the auth guard before a page's own code ran: an HTML error page, not JSON
+        return error_page(request, request.app.state.heron, exc)
     return error_response(exc.error_code, exc.message)
+
+
+def _is_page(path: str) -> bool:
+    return not path.startswith(("/api/", "/v1/", "/ajax-api/"))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from heron.auth.records import EXPERIMENT
 from heron.errors import HeronError
+from heron.server.access import Access, AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import (
     ERRORS,
@@ -80,10 +82,13 @@ def _experiment(experiment: Experiment) -> Response:
     return json_response({"experiment": wire.experiment_to_json(experiment)})
 
 
-def _page(found: PagedList[Experiment]) -> Response:
+def _page(found: PagedList[Experiment], access: Access) -> Response:
+    """One page of experiments, without those the caller may not READ (a page may then come out short)."""
     out: dict[str, object] = {}
-    if found:
-        out["experiments"] = [wire.experiment_to_json(e) for e in found]
+    readable = set(access.readable(EXPERIMENT, [e.experiment_id for e in found]))
+    shown = [e for e in found if e.experiment_id in readable]
+    if shown:
+        out["experiments"] = [wire.experiment_to_json(e) for e in shown]
     if found.token:
         out["next_page_token"] = found.token
     return json_response(out)
@@ -111,25 +116,27 @@ def get_experiment_by_name(experiment_name: Annotated[Text, Query()], ctx: Ctx) 
 
 
 @router.post("/search", response_model=SearchExperimentsOut)
-def search_experiments(ctx: Ctx, body: SearchExperiments | None = None) -> Response:
+def search_experiments(ctx: Ctx, access: AccessDep, body: SearchExperiments | None = None) -> Response:
     body = body or SearchExperiments()
     return _page(
         ctx.client.search_experiments(
             body.view_type, body.max_results, body.filter, body.order_by or None, body.page_token
-        )
+        ),
+        access,
     )
 
 
 @router.get("/search", response_model=SearchExperimentsOut)
 def search_experiments_get(
     ctx: Ctx,
+    access: AccessDep,
     max_results: Annotated[Int64, Query()] = 1000,
     page_token: Annotated[Text | None, Query()] = None,
     filter: Annotated[Text | None, Query()] = None,
     order_by: Annotated[list[Text] | None, Query()] = None,
     view_type: Annotated[ViewTypeField, Query()] = ViewType.ACTIVE_ONLY,
 ) -> Response:
-    return _page(ctx.client.search_experiments(view_type, max_results, filter, order_by or None, page_token))
+    return _page(ctx.client.search_experiments(view_type, max_results, filter, order_by or None, page_token), access)
 
 
 @router.post("/update", response_model=Empty)

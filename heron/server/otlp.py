@@ -37,7 +37,9 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from starlette.concurrency import run_in_threadpool
 
+from heron.auth.records import EXPERIMENT, Role
 from heron.errors import MALFORMED_REQUEST, HeronError
+from heron.server.access import Access, access_of
 from heron.server.context import ServerContext
 from heron.server.errors import BodyTooLarge
 from heron.server.messages import ERRORS
@@ -111,24 +113,29 @@ async def export_traces(request: Request) -> Response:
     body = await request.body()
     state = _ingest_state(request, context)
     # decompressing, parsing and writing off the event loop
-    await run_in_threadpool(_decode_and_ingest, context, state, body, kind, encoding, experiment)
+    await run_in_threadpool(_decode_and_ingest, context, state, body, kind, encoding, experiment, access_of(request))
     if kind == JSON:
         return Response(b"{}", media_type=JSON)
     return Response(ExportTraceServiceResponse().SerializeToString(), media_type=PROTOBUF)
 
 
 def _decode_and_ingest(context: ServerContext, state: _Ingest, body: bytes, kind: str, encoding: str | None,
-                       experiment: str | None) -> int:
+                       experiment: str | None, access: Access) -> int:
     message = _parse(_decode(body, encoding, context.settings.max_body_bytes), kind)
-    return ingest(context, state, message, experiment)
+    return ingest(context, state, message, experiment, access)
 
 
-def ingest(context: ServerContext, state: _Ingest, message: ExportTraceServiceRequest, experiment: str | None) -> int:
+def ingest(context: ServerContext, state: _Ingest, message: ExportTraceServiceRequest, experiment: str | None,
+           access: Access | None = None) -> int:
     """Store the spans of ``message`` in one transaction; returns how many. Raises HeronError (400) for a
-    malformed span before anything is written."""
+    malformed span, or PERMISSION_DENIED (403) when ``access`` lacks EDIT on an experiment the spans go
+    to, before anything is written."""
     spans, marked = _pending_spans(message, experiment)
     if not spans:
         return 0
+    if access is not None:
+        for experiment_id in sorted({target.experiment_id for _, target in spans}):
+            access.require(EXPERIMENT, experiment_id, Role.EDIT)
     spans.sort(key=lambda item: item[0].end_time_ns)  # children end before parents: the ledger's order
     db = context.store.db
     # A trace's row keeps the experiment of its first spans; when its children came in an earlier request

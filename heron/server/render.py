@@ -14,7 +14,9 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from heron import __version__
+from heron.auth.records import EXPERIMENT
 from heron.errors import HeronError, http_status
+from heron.server.access import access_of
 from heron.server.context import ServerContext
 from heron.tracking.entities import Experiment
 
@@ -45,10 +47,13 @@ _env = jinja2.Environment(
 
 def render(request: Request, ctx: ServerContext, template: str, status: int = 200, **values: Any) -> Response:
     """``template`` rendered with ``values`` plus what the layout needs (the experiment list for the
-    navigation, the version, the request path)."""
-    experiments = ctx.client.search_experiments(max_results=100)
+    navigation, the version, the request path). The navigation lists only experiments the signed-in
+    user may READ."""
+    found = list(ctx.client.search_experiments(max_results=100))
+    readable = set(access_of(request).readable(EXPERIMENT, [e.experiment_id for e in found]))
+    experiments = [e for e in found if e.experiment_id in readable]
     html = _env.get_template(template).render(
-        version=__version__, experiments=list(experiments), path=request.url.path, **values
+        version=__version__, experiments=experiments, path=request.url.path, **values
     )
     return HTMLResponse(html, status, headers=_HEADERS)
 

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from heron.auth.records import EXPERIMENT
+from heron.server.access import AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import (
     ERRORS,
@@ -191,11 +193,16 @@ def log_batch(body: LogBatch, ctx: Ctx) -> Response:
 
 
 @router.post("/runs/search", response_model=SearchRunsOut)
-def search_runs(ctx: Ctx, body: SearchRuns | None = None) -> Response:
-    """One page of runs matching ``filter`` in ``experiment_ids``, ``next_page_token`` for the next."""
+def search_runs(ctx: Ctx, access: AccessDep, body: SearchRuns | None = None) -> Response:
+    """One page of runs matching ``filter`` in ``experiment_ids``, ``next_page_token`` for the next.
+
+    With auth on, experiments the caller may not READ are left out of ``experiment_ids``."""
     body = body or SearchRuns()
+    experiment_ids = access.readable(EXPERIMENT, body.experiment_ids)
+    if body.experiment_ids and not experiment_ids:
+        return json_response({})
     found = ctx.client.search_runs(
-        body.experiment_ids, body.filter or "", body.run_view_type, body.max_results, body.order_by or None, body.page_token
+        experiment_ids, body.filter or "", body.run_view_type, body.max_results, body.order_by or None, body.page_token
     )
     out: dict[str, Any] = {}
     if found:

@@ -17,6 +17,9 @@ from heron.tracking.uri import DEFAULT_ARTIFACTS, DEFAULT_DB
 
 __all__ = ["Settings", "is_loopback"]
 
+# The roles of heron.auth.Role, by name (this module stays light: no import of the auth store).
+_ROLES = ("NO_PERMISSIONS", "READ", "EDIT", "MANAGE")
+
 PROXY_ROOT = "mlflow-artifacts:"
 """Artifact root of experiments created while the server proxies artifacts (MLflow's scheme)."""
 
@@ -42,6 +45,8 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     max_artifact_bytes: int = 0
     auth: bool = False
+    default_permission: str = "READ"
+    admin_username: str = "admin"
     access_log: bool = True
     graceful_timeout_s: float = 30.0
 
@@ -54,6 +59,10 @@ class Settings:
             raise HeronError.invalid(f"max_body_bytes must be at least 1024, got {self.max_body_bytes}.")
         if self.max_artifact_bytes < 0:
             raise HeronError.invalid(f"max_artifact_bytes must be 0 (no limit) or more, got {self.max_artifact_bytes}.")
+        if self.default_permission.upper() not in _ROLES:
+            raise HeronError.invalid(
+                f"default_permission must be one of {', '.join(_ROLES)}, got {self.default_permission!r}."
+            )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -64,6 +73,9 @@ class Settings:
             "serve_artifacts": config.SERVER_SERVE_ARTIFACTS.get(),
             "max_body_bytes": config.SERVER_MAX_BODY_BYTES.get(),
             "max_artifact_bytes": config.SERVER_MAX_ARTIFACT_BYTES.get(),
+            "auth": config.SERVER_AUTH.get(),
+            "default_permission": config.SERVER_DEFAULT_PERMISSION.get(),
+            "admin_username": config.ADMIN_USERNAME.get(),
         }
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -80,6 +92,9 @@ class Settings:
             config.SERVER_SERVE_ARTIFACTS.name: "true" if self.serve_artifacts else "false",
             config.SERVER_MAX_BODY_BYTES.name: str(self.max_body_bytes),
             config.SERVER_MAX_ARTIFACT_BYTES.name: str(self.max_artifact_bytes),
+            config.SERVER_AUTH.name: "true" if self.auth else "false",
+            config.SERVER_DEFAULT_PERMISSION.name: self.default_permission,
+            config.ADMIN_USERNAME.name: self.admin_username,
         }
 
     def resolved(self) -> Settings:

@@ -16,7 +16,9 @@ import orjson
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field, JsonValue
 
+from heron.auth.records import EXPERIMENT
 from heron.errors import HeronError
+from heron.server.access import AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, ExperimentId, Int64, Text
 from heron.tracing import fluent
@@ -104,9 +106,14 @@ def get_trace(trace_id: TraceId, ctx: Ctx) -> Response:
 
 
 @router.post("/search", response_model=SearchTracesOut)
-def search_traces(body: SearchTraces, ctx: Ctx) -> Response:
-    """One page of the traces matching ``filter`` (``heron.search_traces``' language), newest first."""
-    found = fluent.search_traces(body.experiment_ids, body.filter, body.max_results, body.order_by or None,
+def search_traces(body: SearchTraces, ctx: Ctx, access: AccessDep) -> Response:
+    """One page of the traces matching ``filter`` (``heron.search_traces``' language), newest first.
+
+    With auth on, experiments the caller may not READ are left out of ``experiment_ids``."""
+    experiment_ids = access.readable(EXPERIMENT, body.experiment_ids)
+    if not experiment_ids:
+        return _json({"traces": []})
+    found = fluent.search_traces(experiment_ids, body.filter, body.max_results, body.order_by or None,
                                  body.page_token, body.run_id, "list", body.include_spans, store=ctx.traces)
     out: dict[str, Any] = {"traces": [trace_to_json(t) for t in found]}
     if found.token:

@@ -1,4 +1,4 @@
-"""HTTP to a Heron server: one pooled httpx client per server, a bearer token, retries, Heron errors.
+"""HTTP to a Heron server: one pooled httpx client per server, credentials, retries, Heron errors.
 
 The REST tracking store and the HTTP artifact repository both talk through a :class:`RemoteServer`;
 ``import heron`` never loads this module (httpx is imported with it).
@@ -25,6 +25,7 @@ for at most ``HERON_HTTP_RETRY_TIMEOUT_S`` (60 s):
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import random
@@ -51,7 +52,7 @@ from heron.errors import (
     HeronError,
 )
 
-__all__ = ["RemoteServer", "server_for", "base_url"]
+__all__ = ["RemoteServer", "authorization_header", "server_for", "base_url"]
 
 _logger = logging.getLogger(__name__)
 
@@ -230,9 +231,9 @@ class RemoteServer:
 
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = dict(extra or {})
-        token = config.TRACKING_TOKEN.get()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        authorization = authorization_header()
+        if authorization:
+            headers["Authorization"] = authorization
         return headers
 
 
@@ -343,3 +344,16 @@ def error_from_response(response: httpx.Response, method: str, url: str) -> Hero
     status = response.status_code
     code = _STATUS_CODES.get(status, INTERNAL_ERROR if status >= 500 else INVALID_PARAMETER_VALUE)
     return HeronError(f"{method} {url} answered HTTP {status}: {response.text[:300]!r}", code)
+
+
+def authorization_header() -> str | None:
+    """The ``Authorization`` header for a Heron server: ``Bearer HERON_TRACKING_TOKEN``, else basic auth
+    with ``HERON_TRACKING_USERNAME``/``HERON_TRACKING_PASSWORD``, else None."""
+    token = config.TRACKING_TOKEN.get()
+    if token:
+        return f"Bearer {token}"
+    username = config.TRACKING_USERNAME.get()
+    if username:
+        pair = f"{username}:{config.TRACKING_PASSWORD.get() or ''}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+    return None

@@ -306,3 +306,54 @@ model_version_tags = sa.Table(
         ["model_id", "version"], ["model_versions.model_id", "model_versions.version"], ondelete="CASCADE"
     ),
 )
+
+# Authentication and permissions (``heron server --auth``; see heron/auth/). Passwords and API tokens
+# are stored only as hashes. Permissions are keyed like MLflow's: an experiment by id, a registered
+# model or prompt by name (so that a permission survives until its name is deleted, and none is
+# needed for the name to exist).
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(256), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_used_time", sa.BigInteger, nullable=True),
+    sa.Column("revoked_time", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("user_id", "name"),
+)
+
+experiment_permissions = sa.Table(
+    "experiment_permissions",
+    metadata,
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("permission", sa.String(16), nullable=False),
+    sa.Index("ix_experiment_permissions_user_id", "user_id"),
+)
+
+registered_model_permissions = sa.Table(
+    "registered_model_permissions",
+    metadata,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("permission", sa.String(16), nullable=False),
+    sa.Index("ix_registered_model_permissions_user_id", "user_id"),
+)

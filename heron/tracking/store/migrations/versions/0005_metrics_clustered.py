@@ -6,7 +6,7 @@ lost. ``ix_runs_experiment_start`` becomes ``ix_runs_experiment_start_covering``
 stage and run id), so a search walks the index without reading the runs table.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-22
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
