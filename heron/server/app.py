@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 
 from heron import __version__
 from heron.errors import NOT_IMPLEMENTED, HeronError
-from heron.server import artifacts, experiments, health, otlp, pages, runs, traces
+from heron.server import artifacts, experiments, health, otlp, pages, pages_sessions, runs, traces
 from heron.server.context import ServerClient, ServerContext, open_store
 from heron.server.destination import ArtifactDestination
 from heron.server.errors import CatchAll, install_error_handlers
@@ -28,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     runs.router,
     artifacts.router,
     pages.router,
+    pages_sessions.router,
     traces.router,
     otlp.router,
 )

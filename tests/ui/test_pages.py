@@ -2,7 +2,8 @@
 live `heron server` on a SQLite store seeded by real traced calls (the real `openai` SDK against the fake
 OpenAI server, and @heron.trace functions).
 
-`HERON_SCREENSHOTS=1 pytest tests/ui` also saves docs/img/traces.png and docs/img/trace.png.
+`HERON_SCREENSHOTS=1 pytest tests/ui` also saves docs/img/traces.png and docs/img/trace.png (and
+test_traces_pages.py docs/img/sessions.png).
 """
 
 from __future__ import annotations
@@ -23,12 +24,8 @@ import heron.openai
 from tests.fakes.openai_server import FakeOpenAI
 from tests.server.conftest import server_settings
 from tests.server.live import LiveServer
+from tests.ui.conftest import Page
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Read at import: the suite's autouse fixture removes HERON_* variables before each test.
 SCREENSHOTS = os.environ.get("HERON_SCREENSHOTS") == "1"
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -118,35 +115,6 @@ def evil_seeded(tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[Seeded]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/ensure-chromium.sh` (make test does).")
-    with playwright_sync.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Page:
-    page: Any
-    problems: list[str]
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    pw_page = context.new_page()
-    problems: list[str] = []
-    pw_page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-               if msg.type in ("error", "warning") else None)
-    pw_page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    pw_page.set_default_timeout(10_000)
-    yield Page(pw_page, problems)
-    context.close()
-
-
 def _shot(page: Any, name: str) -> None:
     if SCREENSHOTS:
         IMG.mkdir(parents=True, exist_ok=True)
@@ -165,6 +133,7 @@ def test_browse_filter_open_a_trace_and_select_a_span(seeded: Seeded, page: Page
     assert p.locator("table.traces").get_by_text("ERROR").count() == 1
     assert "session-42" in p.locator("table.traces").inner_text()
     assert "unpriced" not in p.locator("table.traces").inner_text()  # gpt-4o-mini has a price
+    p.locator('[data-summary="count"]').wait_for()  # the summary strip arrives by its own request
     _shot(p, "traces.png")
 
     p.fill("#filter", ERRORS_ONLY)
