@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES: list[tuple[str, str]] = [
     ("traces.png", "/experiments/{experiment_id}/traces"),
     ("trace.png", "/traces/{trace_id}"),
+    ("sessions.png", "/experiments/{experiment_id}/sessions"),
     ("experiments.png", "/experiments"),
     ("runs.png", "/experiments/{runs_experiment_id}/runs"),
     ("run.png", "/runs/{run_id}"),

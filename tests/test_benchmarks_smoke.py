@@ -1,4 +1,4 @@
-"""benchmarks/bench_tracking.py --quick runs under Heron and writes every measurement.
+"""benchmarks/bench_tracking.py and bench_ui.py --quick run under Heron and write every measurement.
 
 Benchmarks never run in CI otherwise (there is no MLflow venv there), so this keeps the script from rotting.
 """
@@ -82,3 +82,25 @@ def test_bench_ui_runs_quick_times_every_page(tmp_path: Path) -> None:
     assert len(targeted) == 4 and all(isinstance(row["met"], bool) for row in targeted)
     for name, samples in doc["samples_ms"].items():
         assert len(samples) == 3 and min(samples) > 0, name
+
+
+def test_bench_ui_quick_measures_every_page(tmp_path: Path) -> None:
+    out = tmp_path / "ui.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_ui.py"), "--quick", "--store", str(tmp_path / "store"),
+         "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["quick"] is True and doc["title"]
+    rows = {r["operation"]: r for r in doc["rows"]}
+    assert len(rows) == 8
+    for name in ("traces page (rows)", "traces summary strip", "filtered traces page (rows)",
+                 "filtered summary strip", "sessions page"):
+        assert rows[name]["heron"].endswith(" ms") and isinstance(rows[name]["met"], bool), name
+    assert rows["trace page, 1,000 spans (server)"]["heron"].endswith(" ms")
+    assert "2,001 traces" in rows["seed the store"]["note"]
+    assert all(len(samples) == 3 for key, samples in doc["samples"].items() if key != "trace_page")

@@ -24,6 +24,7 @@ from heron.server import (
     pages,
     pages_registry,
     pages_runs,
+    pages_sessions,
     runs,
     traces,
 )
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     pages.router,
     pages_registry.router,
     pages_runs.router,
+    pages_sessions.router,
     traces.router,
     otlp.router,
     accounts.router,

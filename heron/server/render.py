@@ -20,7 +20,7 @@ from heron.server.access import access_of
 from heron.server.context import ServerContext
 from heron.tracking.entities import Experiment
 
-__all__ = ["STATIC_FILES", "UI_DIR", "error_page", "render"]
+__all__ = ["STATIC_FILES", "UI_DIR", "error_page", "render", "render_fragment"]
 
 UI_DIR = Path(__file__).resolve().parents[1] / "ui"
 # The static files the server hands out, with their media types: a fixed list, so no path from a
@@ -56,6 +56,11 @@ def render(request: Request, ctx: ServerContext, template: str, status: int = 20
         version=__version__, experiments=experiments, path=request.url.path, **values
     )
     return HTMLResponse(html, status, headers=_HEADERS)
+
+
+def render_fragment(template: str, **values: Any) -> Response:
+    """A part of a page (no layout) that a page's script fetches and inserts, with the pages' headers."""
+    return HTMLResponse(_env.get_template(template).render(**values), 200, headers=_HEADERS)
 
 
 def error_page(request: Request, ctx: ServerContext, exc: HeronError, experiment: Experiment | None = None,

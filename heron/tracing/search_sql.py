@@ -38,6 +38,7 @@ _COLUMNS: dict[str, ColumnElement[Any]] = {
     "unpriced_spans": traces.c.unpriced_spans,
     "span_count": traces.c.span_count,
 }
+_NULLABLE = frozenset({"name", "run_id", "session_id", "user_id", "execution_time_ms", "cost"})
 _SPAN_COLUMNS: dict[str, ColumnElement[Any]] = {
     "name": spans.c.name, "type": spans.c.span_type, "status": spans.c.status,
 }
@@ -86,7 +87,8 @@ def ordering(orders: list[search.OrderBy]) -> list[ColumnElement[Any]]:
     terms: list[ColumnElement[Any]] = []
     for order in orders:
         column = _COLUMNS[order.field]
-        terms.append(sa.case((column.is_(None), 1), else_=0))  # missing values last
+        if order.field in _NULLABLE:  # missing values last (kept off NOT NULL columns: it defeats their index)
+            terms.append(sa.case((column.is_(None), 1), else_=0))
         terms.append(column.asc() if order.ascending else column.desc())
     fields = {o.field for o in orders}
     if "timestamp_ms" not in fields:

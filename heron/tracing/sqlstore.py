@@ -71,6 +71,12 @@ class SqlTraceStore:
             for i in ids
         ]
 
+    def get_spans(self, trace_id: str, span_ids: Sequence[str]) -> list[Span]:
+        """The spans of one trace with these ids (with their payloads), by start time."""
+        with self.db.read() as conn:
+            stmt = sa.select(spans).where(spans.c.trace_id == trace_id, spans.c.span_id.in_(list(span_ids)))
+            return [_span(row) for row in conn.execute(stmt.order_by(spans.c.start_time_ns, spans.c.span_id))]
+
     def search(
         self,
         experiment_ids: Sequence[str],
@@ -200,23 +206,27 @@ def _spans(conn: Connection, ids: list[str]) -> dict[str, list[Span]]:
         stmt = sa.select(spans).where(spans.c.trace_id.in_(chunk)).order_by(
             spans.c.trace_id, spans.c.start_time_ns, spans.c.span_id)
         for row in conn.execute(stmt):
-            events = tuple(SpanEvent(e.get("name", ""), int(e.get("timestamp_ns", 0)), e.get("attributes") or {})
-                           for e in (_loads(row.events) or []))
-            found[row.trace_id].append(Span(
-                trace_id=row.trace_id,
-                span_id=row.span_id,
-                parent_id=row.parent_span_id,
-                name=row.name,
-                span_type=row.span_type,
-                status=SpanStatus(row.status, row.status_message or ""),
-                start_time_ns=row.start_time_ns,
-                end_time_ns=row.end_time_ns,
-                inputs=_loads(row.inputs),
-                outputs=_loads(row.outputs),
-                attributes=_loads(row.attributes) or {},
-                events=events,
-            ))
+            found[row.trace_id].append(_span(row))
     return found
+
+
+def _span(row: Row[Any]) -> Span:
+    events = tuple(SpanEvent(e.get("name", ""), int(e.get("timestamp_ns", 0)), e.get("attributes") or {})
+                   for e in (_loads(row.events) or []))
+    return Span(
+        trace_id=row.trace_id,
+        span_id=row.span_id,
+        parent_id=row.parent_span_id,
+        name=row.name,
+        span_type=row.span_type,
+        status=SpanStatus(row.status, row.status_message or ""),
+        start_time_ns=row.start_time_ns,
+        end_time_ns=row.end_time_ns,
+        inputs=_loads(row.inputs),
+        outputs=_loads(row.outputs),
+        attributes=_loads(row.attributes) or {},
+        events=events,
+    )
 
 
 def _info(row: Row[Any], tags: dict[str, str], metadata: dict[str, str],

@@ -22,7 +22,7 @@ from heron.tracing.attributes import (
 from heron.tracing.records import Span, Trace, TraceInfo
 
 __all__ = ["Cost", "Message", "Payload", "SpanNode", "TraceRow", "TraceView", "cost_of", "duration_text",
-           "payload", "time_text", "trace_row", "trace_view"]
+           "payload", "span_node", "time_text", "trace_row", "trace_view"]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
@@ -94,6 +94,28 @@ class TraceRow:
     session_id: str
     user_id: str
     tags: list[tuple[str, str]]
+    prompts: list[tuple[str, str]]  # (prompt name, version) from the heron.prompt.NAME tags
+    scores: list[tuple[str, str]]  # (assessment name, its latest value as text)
+
+
+# load_prompt inside a trace tags it heron.prompt.NAME = VERSION (heron.prompts.links)
+_PROMPT_TAG = "heron.prompt."
+
+
+def _scores(info: TraceInfo) -> list[tuple[str, str]]:
+    latest: dict[str, str] = {}
+    for assessment in info.assessments:  # stored oldest first: the last one of a name wins
+        if assessment.kind == "feedback":
+            latest[assessment.name] = _score_text(assessment.value)
+    return sorted(latest.items())
+
+
+def _score_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def trace_row(info: TraceInfo) -> TraceRow:
@@ -108,7 +130,11 @@ def trace_row(info: TraceInfo) -> TraceRow:
         cost=cost_of(info.cost, info.unpriced),
         session_id=info.session_id or "",
         user_id=info.user_id or "",
-        tags=sorted((str(k), str(v)) for k, v in info.tags.items() if not str(k).startswith("mlflow.")),
+        tags=sorted((str(k), str(v)) for k, v in info.tags.items()
+                    if not str(k).startswith(("mlflow.", _PROMPT_TAG))),
+        prompts=sorted((str(k)[len(_PROMPT_TAG):], str(v)) for k, v in info.tags.items()
+                       if str(k).startswith(_PROMPT_TAG)),
+        scores=_scores(info),
     )
 
 
@@ -242,7 +268,7 @@ def _events(span: Span) -> list[dict[str, Any]]:
     return found
 
 
-def _node(span: Span, depth: int, start_ns: int, total_ns: int) -> SpanNode:
+def span_node(span: Span, depth: int, start_ns: int, total_ns: int) -> SpanNode:
     attrs = span.attributes
     usd = attrs.get(COST_USD)
     offset = (span.start_time_ns - start_ns) / total_ns * 100
@@ -283,7 +309,7 @@ def trace_view(trace: Trace) -> TraceView:
     flat: list[SpanNode] = []
 
     def build(span: Span, depth: int) -> SpanNode:
-        node = _node(span, depth, start_ns, total_ns)
+        node = span_node(span, depth, start_ns, total_ns)
         flat.append(node)
         # a loop in parent ids cannot happen for OTel ids; the depth bound guards against bad data
         if depth < 200:

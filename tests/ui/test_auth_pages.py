@@ -12,7 +12,6 @@ import pytest
 
 from tests.server.conftest import server_settings
 from tests.server.live import LiveServer
-from tests.ui.test_pages import browser  # noqa: F401  (the shared Chromium fixture)
 
 MLFLOW = "/api/2.0/mlflow"
 ADMIN = ("admin", "admin-password")

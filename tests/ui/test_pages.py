@@ -1,13 +1,10 @@
 """The trace pages in a real browser (Debian's Chromium driven by Playwright) and over plain HTTP, against a
 live `heron server` on a SQLite store seeded by real traced calls (the real `openai` SDK against the fake
 OpenAI server, and @heron.trace functions).
-
-`HERON_SCREENSHOTS=1 pytest tests/ui` also saves docs/img/traces.png and docs/img/trace.png.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,15 +20,9 @@ import heron.openai
 from tests.fakes.openai_server import FakeOpenAI
 from tests.server.conftest import server_settings
 from tests.server.live import LiveServer
+from tests.ui.browser import Page
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Read at import: the suite's autouse fixture removes HERON_* variables before each test.
-SCREENSHOTS = os.environ.get("HERON_SCREENSHOTS") == "1"
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 PAYLOADS = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=1">']
 ERRORS_ONLY = "trace.status = 'ERROR'"
 
@@ -118,41 +109,6 @@ def evil_seeded(tmp_path: Path, fake_openai: FakeOpenAI) -> Iterator[Seeded]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/ensure-chromium.sh` (make test does).")
-    with playwright_sync.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Page:
-    page: Any
-    problems: list[str]
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    pw_page = context.new_page()
-    problems: list[str] = []
-    pw_page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-               if msg.type in ("error", "warning") else None)
-    pw_page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    pw_page.set_default_timeout(10_000)
-    yield Page(pw_page, problems)
-    context.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    if SCREENSHOTS:
-        IMG.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(IMG / name), full_page=True)
-
-
 # ----------------------------------------------------------------------------------------- the browser
 
 
@@ -165,7 +121,7 @@ def test_browse_filter_open_a_trace_and_select_a_span(seeded: Seeded, page: Page
     assert p.locator("table.traces").get_by_text("ERROR").count() == 1
     assert "session-42" in p.locator("table.traces").inner_text()
     assert "unpriced" not in p.locator("table.traces").inner_text()  # gpt-4o-mini has a price
-    _shot(p, "traces.png")
+    p.locator('[data-summary="count"]').wait_for()  # the summary strip arrives by its own request
 
     p.fill("#filter", ERRORS_ONLY)
     p.click("form.filter button")
@@ -193,7 +149,6 @@ def test_browse_filter_open_a_trace_and_select_a_span(seeded: Seeded, page: Page
     assert re.search(r"Tokens in / out\s+\d+\s*/\s*\d+", text)
     assert re.search(r"Cost\s+\$0\.0", text)
     assert "#span-" in p.url
-    _shot(p, "trace.png")
     assert page.problems == []
 
 
