@@ -13,7 +13,18 @@ from fastapi import APIRouter, FastAPI
 
 from heron import __version__
 from heron.errors import NOT_IMPLEMENTED, HeronError
-from heron.server import artifacts, experiments, health, otlp, pages, runs, traces
+from heron.server import (
+    artifacts,
+    experiments,
+    health,
+    model_versions,
+    otlp,
+    pages,
+    prompts,
+    registered_models,
+    runs,
+    traces,
+)
 from heron.server.context import ServerClient, ServerContext, open_store
 from heron.server.destination import ArtifactDestination
 from heron.server.errors import CatchAll, install_error_handlers
@@ -27,6 +38,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     experiments.router,
     runs.router,
     artifacts.router,
+    registered_models.router,
+    registered_models.heron_router,
+    model_versions.router,
+    prompts.router,
     pages.router,
     traces.router,
     otlp.router,
