@@ -2,7 +2,7 @@
 
 Every method takes the kind ('model' or 'prompt'): a name of the other kind does not exist for it, so
 models and prompts never show up in each other's results. Implementation: ``sqlstore.SqlRegistryStore``
-(SQLite and PostgreSQL); a REST store arrives with the tracking server.
+(SQLite and PostgreSQL) and ``rest.RestRegistryStore`` (a Heron server).
 """
 
 from __future__ import annotations

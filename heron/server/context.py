@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from heron.errors import PERMISSION_DENIED, HeronError
+from heron.prompts.client import MlflowClient
+from heron.registry.sqlstore import SqlRegistryStore
+from heron.registry.store import RegistryStore
 from heron.server.destination import ArtifactDestination, not_serving, proxied_path
 from heron.server.settings import Settings
 from heron.tracing.sqlstore import SqlTraceStore
 from heron.tracking.artifacts import ArtifactRepository, get_repository
-from heron.tracking.client import Client
 from heron.tracking.store.sql import SqlTrackingStore
 from heron.tracking.uri import resolve
 
@@ -37,8 +39,9 @@ def open_store(settings: Settings) -> SqlTrackingStore:
     return SqlTrackingStore(replace(location, artifact_root=settings.default_artifact_root))
 
 
-class ServerClient(Client):
-    """The tracking ``Client`` users call, bound to the server's own store instance.
+class ServerClient(MlflowClient):
+    """The ``MlflowClient`` users call (tracking, model registry, prompts), bound to the server's own
+    store instance and a registry store on the same database.
 
     The server's store differs from the one ``Client(uri)`` would open only in its artifact root
     (``mlflow-artifacts:`` while proxying), so it is passed in rather than looked up by URI.
@@ -47,10 +50,15 @@ class ServerClient(Client):
     def __init__(self, store: SqlTrackingStore) -> None:
         super().__init__(store.location.uri)
         self.store = store
+        self.registry = SqlRegistryStore(store.db)
 
     @property
     def _store(self) -> SqlTrackingStore:
         return self.store
+
+    @property
+    def _registry(self) -> RegistryStore:
+        return self.registry
 
 
 @dataclass(frozen=True)

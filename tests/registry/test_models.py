@@ -284,10 +284,3 @@ def test_the_registry_is_in_the_tracking_store_and_survives_reopening(tracking_u
     clear_store_cache()
     assert MlflowClient(tracking_uri).get_model_version("kept", 1).source == "s3://b/1"
 
-
-def test_a_server_tracking_uri_says_the_registry_over_rest_is_not_there_yet() -> None:
-    client = MlflowClient("http://127.0.0.1:1")
-    with pytest.raises(HeronError) as info:
-        client.create_registered_model("m")
-    assert info.value.error_code == "NOT_IMPLEMENTED"
-    assert "registry over REST is not available yet" in info.value.message

@@ -132,3 +132,92 @@ def test_mlflow_client_trains_against_heron_and_heron_reads_it(live_server: Live
     assert heron.artifacts.load_dict(f"runs:/{out['run_id']}/config.json") == {"a": 1}
     names = {r.info.run_name for r in heron.search_runs([out["experiment_id"]], output_format="list")}  # type: ignore[union-attr]
     assert names == {"trained-by-mlflow", "second"}
+
+
+_REGISTRY_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_experiment("registry")
+    with mlflow.start_run() as run:
+        folder = os.path.join(sys.argv[1], "model")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "MLmodel"), "w") as f:
+            f.write("flavors: {}\\n")
+        mlflow.log_artifacts(folder, artifact_path="model")
+    first = mlflow.register_model(f"runs:/{run.info.run_id}/model", "fraud-rf")
+    second = mlflow.register_model(f"runs:/{run.info.run_id}/model", "fraud-rf")
+    client = MlflowClient()
+    client.set_registered_model_alias("fraud-rf", "champion", first.version)
+    by_alias = client.get_model_version_by_alias("fraud-rf", "champion")
+    client.transition_model_version_stage("fraud-rf", second.version, "Production", archive_existing_versions=True)
+    client.set_registered_model_tag("fraud-rf", "team", "risk")
+    client.set_model_version_tag("fraud-rf", first.version, "validated", "yes")
+    client.update_registered_model("fraud-rf", description="fraud model")
+    client.update_model_version("fraud-rf", second.version, description="retrained")
+    client.create_registered_model("scratch", tags={"tmp": "1"})
+    client.rename_registered_model("scratch", "scratch-2")
+    client.delete_registered_model("scratch-2")
+    # MLflow's own prompt API keeps prompts as tagged models; it round-trips, and model searches skip them.
+    mlflow.genai.register_prompt("mlflow-qa", "Hi {{ x }}")
+    model = client.get_registered_model("fraud-rf")
+    print(json.dumps({
+        "mlflow_prompt": mlflow.genai.load_prompt("prompts:/mlflow-qa/1").template,
+        "mlflow_prompts": [p.name for p in mlflow.genai.search_prompts()],
+        "run_id": run.info.run_id,
+        "versions": [first.version, second.version],
+        "first_source": first.source,
+        "by_alias": by_alias.version,
+        "found": [m.name for m in client.search_registered_models(filter_string="name LIKE 'fraud%'")],
+        "searched": sorted(v.version for v in client.search_model_versions("name = 'fraud-rf'")),
+        "production": [v.version for v in client.get_latest_versions("fraud-rf", stages=["Production"])],
+        "aliases": model.aliases,
+        "tags": model.tags,
+        "description": model.description,
+        "download": client.get_model_version_download_uri("fraud-rf", first.version),
+        "all_models": [m.name for m in client.search_registered_models()],
+    }))
+    """
+)
+
+
+def test_mlflow_client_registers_models_on_heron_and_heron_reads_them(live_server: LiveServer, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    env.update(
+        MLFLOW_TRACKING_URI=live_server.url,
+        MLFLOW_DISABLE_TELEMETRY="true",
+        DO_NOT_TRACK="true",
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+        GIT_PYTHON_REFRESH="quiet",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _REGISTRY_SCRIPT, str(tmp_path)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["versions"] == ["1", "2"] and out["by_alias"] == "1"
+    assert out["found"] == ["fraud-rf"] and out["searched"] == ["1", "2"] and out["production"] == ["2"]
+    assert out["aliases"] == {"champion": "1"} and out["tags"] == {"team": "risk"}
+    assert out["description"] == "fraud model" and out["all_models"] == ["fraud-rf"]
+    assert out["first_source"].endswith(f"/{out['run_id']}/artifacts/model") and out["download"] == out["first_source"]
+    assert out["mlflow_prompt"] == "Hi {{ x }}" and out["mlflow_prompts"] == ["mlflow-qa"]
+
+    # What MLflow registered is what Heron reads, through its own API.
+    heron.set_tracking_uri(live_server.url)
+    client = heron.MlflowClient()
+    champion = client.get_model_version_by_alias("fraud-rf", "champion")
+    assert (champion.version, champion.run_id, champion.tags) == (1, out["run_id"], {"validated": "yes"})
+    assert champion.source == heron.get_run(out["run_id"]).info.artifact_uri + "/model"
+    second = heron.registry.resolve_model_version("models:/fraud-rf/Production")
+    assert (second.version, second.description, second.current_stage) == (2, "retrained", "Production")
+    # A prompt MLflow's client registered is, to Heron, a model tagged as MLflow's prompt (not a Heron prompt).
+    assert sorted(m.name for m in heron.search_registered_models()) == ["fraud-rf", "mlflow-qa"]
+    assert client.get_registered_model("mlflow-qa").tags["mlflow.prompt.is_prompt"] == "true"
+    assert heron.search_prompts() == []

@@ -1,0 +1,64 @@
+"""The model and prompt registries over a Heron server: register, alias, resolve, load a prompt.
+
+This script starts `heron server` itself on a free port of 127.0.0.1 and stops it at the end; in real use
+the server runs once and every script points at it with HERON_TRACKING_URI (or MLFLOW_TRACKING_URI).
+"""
+
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import heron
+from heron import MlflowClient
+from heron.registry import get_underlying_uri
+
+workdir = tempfile.mkdtemp(prefix="heron-registry-demo-")
+with socket.socket() as sock:
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+
+server = subprocess.Popen(
+    [
+        sys.executable, "-m", "heron.cli", "server",
+        "--backend-store-uri", f"sqlite:///{workdir}/team.db",
+        "--artifacts-destination", f"{workdir}/artifacts",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+    ]
+)
+url = f"http://127.0.0.1:{port}"
+try:
+    for _ in range(300):  # wait until it answers
+        try:
+            if urllib.request.urlopen(f"{url}/health", timeout=1).read() == b"OK":
+                break
+        except OSError:
+            time.sleep(0.1)
+
+    heron.set_tracking_uri(url)  # the registry lives on the server too
+
+    # Models: register a run's model, point an alias at it, resolve models:/ URIs.
+    with heron.start_run() as run:
+        heron.log_text("weights", "model/weights.txt")
+    version = heron.register_model(f"runs:/{run.info.run_id}/model", "fraud-rf")
+    client = MlflowClient()
+    client.set_registered_model_alias("fraud-rf", "champion", version.version)
+    client.transition_model_version_stage("fraud-rf", version.version, "Production")
+    champion = client.get_model_version_by_alias("fraud-rf", "champion")
+    print("champion is version", champion.version, "from run", champion.run_id)
+    print("models:/fraud-rf@champion ->", get_underlying_uri("models:/fraud-rf@champion"))
+    assert [m.name for m in heron.search_registered_models(filter_string="name LIKE 'fraud%'")] == ["fraud-rf"]
+
+    # Prompts: register two versions, move the production alias, load it as an app would.
+    heron.register_prompt("qa", "Answer briefly: {{ question }}", commit_message="first")
+    heron.register_prompt("qa", "Answer in one sentence: {{ question }}", commit_message="shorter")
+    heron.set_prompt_alias("qa", "production", 2)
+    prompt = heron.load_prompt("prompts:/qa@production")
+    print(prompt.format(question="What is MLflow?"))
+    assert prompt.version == 2
+finally:
+    server.send_signal(signal.SIGTERM)  # graceful: in-flight requests finish first
+    server.wait(timeout=60)
