@@ -16,6 +16,10 @@ so that both see the same machine load; medians and minimums (``*_min``) are rep
   time on a loaded machine; ``ratio_*`` compare Heron with raw OpenTelemetry.
 - ``store_spans_per_s``: the export path alone: real finished spans (a 3-span trace with inputs,
   outputs and token usage) turned into rows and written to SQLite in batches of 4,000.
+- ``mlflow_*`` (with ``--mlflow-python``, MLflow's venv): ``@mlflow.trace`` on the same functions into
+  SQLite, run by ``mlflow_tracing_side.py`` in its own process, interleaved there with the same raw
+  OpenTelemetry loops (``mlflow_otel_*``), so ``mlflow_ratio_*`` compares MLflow with raw OpenTelemetry
+  under the load of its own run. Fewer calls (``--mlflow-calls``): MLflow costs far more per call.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import functools
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -195,6 +200,27 @@ def bench_store(spans_total: int, store: Path) -> dict[str, list[float]]:
     return {"store_spans_per_s": [len(finished) / elapsed]}
 
 
+def bench_mlflow(python: Path, calls: int, repeats: int, store: Path) -> dict[str, Any]:
+    """``mlflow_tracing_side.py`` under MLflow's Python: its medians with keys prefixed ``mlflow_``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_", "PYTHONPATH"))}
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    script = Path(__file__).resolve().parent / "mlflow_tracing_side.py"
+    proc = subprocess.run([str(python), str(script), "--calls", str(calls), "--repeats", str(repeats),
+                           "--store", str(store / "mlflow")], env=env, stdout=subprocess.PIPE, text=True,
+                          timeout=3 * 3600, check=True)
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    found = doc["results"]
+    out: dict[str, Any] = {"mlflow_calls": doc["calls"], "mlflow_repeats": doc["repeats"],
+                           "mlflow_version": doc["mlflow_version"], "mlflow_traces_stored": doc["traces_stored"],
+                           "mlflow_traces_expected": doc["traces_expected"]}
+    for key, value in found.items():
+        out[key if key.startswith("mlflow_") else "mlflow_" + key] = value  # otel_1span -> mlflow_otel_1span
+    for spans in ("1span", "3spans"):
+        out[f"mlflow_ratio_{spans}"] = found[f"mlflow_{spans}"] / found[f"otel_{spans}"]
+        out[f"mlflow_ratio_{spans}_cpu"] = found[f"mlflow_{spans}_cpu"] / found[f"otel_{spans}_cpu"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=20_000)
@@ -202,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--quick", action="store_true", help="a smoke run: few calls, one repeat")
+    parser.add_argument("--mlflow-python", type=Path, default=None,
+                        help="MLflow's Python (benchmarks/.mlflow-venv/bin/python): also measure @mlflow.trace")
+    parser.add_argument("--mlflow-calls", type=int, default=1_000, help="calls per MLflow repeat")
     args = parser.parse_args(argv)
     calls, repeats = (500, 1) if args.quick else (args.calls, args.repeats)
     store = args.store or Path(tempfile.mkdtemp(prefix="heron-bench-tracing-"))
@@ -217,12 +246,17 @@ def main(argv: list[str] | None = None) -> int:
             results[f"ratio_{spans}{suffix}"] = results[f"heron_{spans}{suffix}"] / results[f"otel_{spans}{suffix}"]
             results[f"ratio_{spans}{suffix}_min"] = (results[f"heron_{spans}{suffix}_min"]
                                                      / results[f"otel_{spans}{suffix}_min"])
+    mlflow: dict[str, Any] = {}
+    if args.mlflow_python is not None:
+        mlflow = bench_mlflow(args.mlflow_python, 50 if args.quick else args.mlflow_calls,
+                              1 if args.quick else min(repeats, 3), store)
+        results.update({k: v for k, v in mlflow.items() if isinstance(v, float)})
     for key, value in results.items():
-        unit = "spans/s" if key.endswith("per_s") else "x" if key.startswith("ratio") else "us/call"
+        unit = "spans/s" if key.endswith("per_s") else "x" if "ratio" in key else "us/call"
         print(f"{key:26s} {value:12.1f} {unit}")
     if args.out is not None:
         args.out.write_text(json.dumps({"results": results, "samples": samples, "calls": calls,
-                                        "repeats": repeats}, indent=2))
+                                        "repeats": repeats, "mlflow": mlflow}, indent=2))
     return 0
 
 

@@ -37,7 +37,7 @@ class Variable(Generic[T]):
     doc: str
 
     def get(self) -> T:
-        raw = os.environ.get(self.name)
+        raw = environ_get(self.name)
         if raw is None or raw == "":
             return self.default
         try:
@@ -46,7 +46,32 @@ class Variable(Generic[T]):
             raise HeronError.invalid(f"Environment variable {self.name}={raw!r} is invalid: {exc}") from None
 
     def is_set(self) -> bool:
-        return bool(os.environ.get(self.name))
+        return bool(environ_get(self.name))
+
+
+_ENVIRON = os.environ
+_DATA = getattr(_ENVIRON, "_data", None)  # os._Environ's own dict: encoded keys -> encoded values
+_encode_key = getattr(_ENVIRON, "encodekey", None)
+_decode_value = getattr(_ENVIRON, "decodevalue", None)
+_FAST = isinstance(_DATA, dict) and callable(_encode_key) and callable(_decode_value)
+_KEYS: dict[str, object] = {}
+
+
+def environ_get(name: str) -> str | None:
+    """``os.environ.get(name)``, faster for an unset name.
+
+    The standard path raises and catches a KeyError for every unset variable (~2 µs here), and the
+    tracing hot path reads unset variables at every trace. This reads ``os.environ``'s own dict with the
+    key encoded once; if ``os.environ`` was replaced (tests may swap it for a dict) or is not CPython's
+    mapping, it falls back to ``os.environ.get``.
+    """
+    if _FAST and os.environ is _ENVIRON:
+        key = _KEYS.get(name)
+        if key is None:
+            key = _KEYS[name] = _encode_key(name)  # type: ignore[misc]
+        raw = _DATA.get(key)  # type: ignore[union-attr]
+        return None if raw is None else str(_decode_value(raw))  # type: ignore[misc]
+    return os.environ.get(name)
 
 
 def _opt_str(raw: str) -> str | None:

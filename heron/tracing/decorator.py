@@ -22,6 +22,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from heron.tracing.attributes import INPUTS, OUTPUTS, SPAN_TYPE
 from heron.tracing.provider import get_tracer, settings
+from heron.tracing.sdk_attributes import is_plain, put, put_all
 from heron.tracing.serialize import to_json
 from heron.tracing.span_types import SpanType
 from heron.tracing.spans import attribute_value
@@ -68,7 +69,7 @@ def trace(
 class _Call:
     """What every call of one decorated function shares: its name, fixed attributes and argument binder."""
 
-    __slots__ = ("name", "attributes", "positional", "params", "skip", "signature", "fast")
+    __slots__ = ("name", "attributes", "plain", "positional", "params", "skip", "signature", "fast")
 
     def __init__(self, fn: Callable[..., Any], name: str, span_type: str,
                  attributes: Mapping[str, Any] | None) -> None:
@@ -79,6 +80,7 @@ class _Call:
             if converted is not None:
                 fixed[str(key)] = converted
         self.attributes = fixed
+        self.plain = all(key and is_plain(value) for key, value in fixed.items())  # see sdk_attributes
         try:
             self.signature: inspect.Signature | None = inspect.signature(fn)
         except (TypeError, ValueError):
@@ -124,11 +126,26 @@ class _Call:
         try:
             tracer = get_tracer()
             current = settings()
-            attributes = self.attributes
-            if current.capture_content:
-                attributes = dict(attributes)
-                attributes[INPUTS] = to_json(self.inputs(args, kwargs), current.max_value_chars)
-            return tracer.start_span(self.name, attributes=attributes)
+            if current.otel_global:  # the app's samplers and processors may read attributes at start
+                attributes = self.attributes
+                if current.capture_content:
+                    attributes = dict(attributes)
+                    attributes[INPUTS] = to_json(self.inputs(args, kwargs), current.max_value_chars)
+                return tracer.start_span(self.name, attributes=attributes)
+            # Heron's own provider: its sampler and processor read no attributes, so they are put in after
+            # the start, already valid (sdk_attributes), and inputs only on a span that records.
+            span = tracer.start_span(self.name)
+            if span.is_recording():
+                if not self.plain:
+                    span.set_attributes(self.attributes)
+                elif current.capture_content:
+                    put_all(span, self.attributes, INPUTS, to_json(self.inputs(args, kwargs), current.max_value_chars))
+                    return span
+                else:
+                    put_all(span, self.attributes)
+                if current.capture_content:
+                    put(span, INPUTS, to_json(self.inputs(args, kwargs), current.max_value_chars))
+            return span
         except Exception:  # noqa: BLE001
             _warn_once("start", "Heron tracing could not start a span for %r; the call runs untraced.", self.name)
             return None
@@ -138,7 +155,7 @@ def _succeed(span: otel_trace.Span, outputs: Any) -> None:
     try:
         current = settings()
         if current.capture_content and span.is_recording():
-            span.set_attribute(OUTPUTS, to_json(outputs, current.max_value_chars))
+            put(span, OUTPUTS, to_json(outputs, current.max_value_chars))
         span.end()  # no status set means OK (spans are stored as OK unless they are ERROR)
     except Exception:  # noqa: BLE001
         _warn_once("end", "Heron tracing could not end a span.")

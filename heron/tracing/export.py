@@ -202,7 +202,10 @@ class Exporter:
             key = keys.get(target)
             if key is None:
                 key = keys[target] = sink_key(target)
-            groups.setdefault(key, []).append((pending, target))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = []
+            group.append((pending, target))
         for key, spans in groups.items():
             try:
                 sink = self._sinks.get(key)

@@ -117,9 +117,9 @@ def from_readable(span: ReadableSpan, is_local_root: bool) -> PendingSpan:
         PendingEvent(e.name, e.timestamp, dict(e.attributes) if e.attributes else {}) for e in span.events]
     start = span.start_time or 0
     return PendingSpan(  # positional, in field order: this runs for every span
-        format(ctx.trace_id, "032x") if ctx is not None else "0" * 32,
-        format(ctx.span_id, "016x") if ctx is not None else "0" * 16,
-        format(parent.span_id, "016x") if parent is not None else None,
+        trace_hex(ctx.trace_id) if ctx is not None else "0" * 32,
+        span_hex(ctx.span_id) if ctx is not None else "0" * 16,
+        span_hex(parent.span_id) if parent is not None else None,
         span.name,
         span_type if isinstance(span_type, str) and span_type else SpanType.UNKNOWN,
         "ERROR" if status.status_code is StatusCode.ERROR else "OK",  # UNSET: ended without an error
@@ -133,6 +133,30 @@ def from_readable(span: ReadableSpan, is_local_root: bool) -> PendingSpan:
         is_local_root,
         span,
     )
+
+
+_last_trace: list[tuple[int, str]] = [(0, "0" * 32)]
+
+
+def trace_hex(trace_id: int) -> str:
+    """``format(trace_id, "032x")``, remembering the last one: a trace's spans mostly come together."""
+    last = _last_trace[0]
+    if last[0] == trace_id:
+        return last[1]
+    try:
+        text = trace_id.to_bytes(16, "big").hex()  # about twice as fast as format()
+    except OverflowError:  # not a valid id; kept as OpenTelemetry would print it
+        text = format(trace_id, "032x")
+    _last_trace[0] = (trace_id, text)
+    return text
+
+
+def span_hex(span_id: int) -> str:
+    """``format(span_id, "016x")``, faster."""
+    try:
+        return span_id.to_bytes(8, "big").hex()
+    except OverflowError:
+        return format(span_id, "016x")
 
 
 def _attributes(span: ReadableSpan) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class SqlSink:
             writer = self._writer = TraceWriter(db.is_sqlite)
         partials = summarize(spans, self.ledger, span_cost)
         with db.raw_write() as cursor:
-            writer.write(cursor, partials.values(), [s for s, _ in spans])
+            writer.write(cursor, partials.values(), (s for s, _ in spans))
 
 
 class OtlpSink:

@@ -81,14 +81,15 @@ class TraceWriter:
     def write(self, cursor: Any, partials: Iterable[TracePartial], spans: Iterable[PendingSpan]) -> None:
         """Upsert the trace rows, then insert the spans (which reference them). Raises on a DB error."""
         parts = list(partials)
-        cursor.executemany(self.upsert_trace, [_trace_params(p) for p in parts])
+        # Rows are generated as they are bound, never all kept at once (fewer objects for the GC to track).
+        cursor.executemany(self.upsert_trace, map(_trace_params, parts))
         tags = [(p.trace_id, k, v) for p in parts for k, v in p.tags.items()]
         if tags:
             cursor.executemany(self.upsert_tag, tags)
         metadata = [(p.trace_id, k, v) for p in parts for k, v in p.metadata.items()]
         if metadata:
             cursor.executemany(self.upsert_metadata, metadata)
-        cursor.executemany(self.insert_span, [_span_row(s) for s in spans])
+        cursor.executemany(self.insert_span, map(_span_row, spans))
 
 
 def _trace_params(p: TracePartial) -> tuple[Any, ...]:

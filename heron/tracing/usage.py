@@ -144,7 +144,8 @@ def summarize(
             part.start_time_ms = start_ms
         part.span_count += 1
         attrs = span.attributes
-        usage = span_usage(attrs)
+        usage = None if GEN_AI_USAGE_INPUT_TOKENS not in attrs and GEN_AI_USAGE_OUTPUT_TOKENS not in attrs \
+            else span_usage(attrs)
         if ledger.counts(span, usage is not None) and usage is not None:
             part.input_tokens += usage.input_tokens
             part.output_tokens += usage.output_tokens
