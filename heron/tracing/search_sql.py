@@ -1,7 +1,7 @@
 """Trace search in SQL: the filter AST of ``heron.tracing.search`` as SQLAlchemy Core over ``traces``.
 
 Tags, metadata and span conditions are correlated EXISTS on their tables' (trace_id, …) keys, so the
-database walks ``ix_traces_experiment_start`` and stops at the LIMIT. Every user value is a bound
+database walks ``ix_traces_experiment_start_covering`` and stops at the LIMIT. Every user value is a bound
 parameter. LIKE is case-sensitive and ILIKE case-insensitive on both SQLite (GLOB; ``lower() LIKE
 lower()``) and PostgreSQL, as in run search. ``span.attributes.KEY`` reads the span's JSON attributes
 (``json_extract`` on SQLite, ``jsonb`` on PostgreSQL).

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from heron.tracing.overview import HOUR_MS, TraceSummary
+from heron.tracing.overview import HOUR_MS, HOURLY_HOURS, TraceSummary
 from heron.ui.trace_view import Cost, cost_of, duration_text, time_text
 
 __all__ = ["SPARK_HOURS", "SummaryView", "summary_view"]
 
-SPARK_HOURS = 168  # the sparkline shows at most the last week of the filtered set, hour by hour
+SPARK_HOURS = HOURLY_HOURS  # the sparkline shows at most the last week of the filtered set, hour by hour
 _WIDTH, _HEIGHT = 240.0, 36.0
 
 

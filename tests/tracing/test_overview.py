@@ -5,13 +5,16 @@ trace's outline."""
 from __future__ import annotations
 
 import math
+import random
 import time
 
 import pytest
+import sqlalchemy as sa
 
 import heron
 from heron.errors import HeronError
-from heron.tracing.overview import HOUR_MS, TraceOverview
+from heron.tracing.overview import HOUR_MS, HOURLY_HOURS, TraceOverview
+from heron.tracking.store.schema import traces as traces_table
 from heron.tracking.stores import get_sql_store
 
 
@@ -94,3 +97,71 @@ def test_outline_and_one_span(tracking_uri: str) -> None:
     assert overview.outline("0" * 32) == []
     with pytest.raises(HeronError, match="not found"):
         overview.span(ids[0], "0" * 16)
+
+
+def _bulk(uri: str, experiment_id: int, n: int) -> list[dict[str, object]]:
+    """``n`` trace rows written straight into the store's table: durations spread over six decades with
+    ties, negative (clock skew) and unfinished traces, errors, unpriced spans, a last trace 10 days later."""
+    rng = random.Random(6)
+    now = 1_790_000_000_000
+    rows: list[dict[str, object]] = []
+    for i in range(n):
+        start = now + i * 60_000 + (10 * 86_400_000 if i == n - 1 else 0)
+        duration = (None if i % 17 == 0 else -3 if i % 41 == 0 else rng.choice([0, 1, 999, 1000])
+                    if i % 5 == 0 else int(10 ** rng.uniform(0, 6)))
+        tokens = rng.randint(0, 900)
+        rows.append({"trace_id": f"{experiment_id:04d}{i:028x}", "experiment_id": experiment_id,
+                     "status": "ERROR" if i % 7 == 0 else "OK", "start_time": start,
+                     "end_time": None if duration is None else start + duration, "input_tokens": tokens,
+                     "output_tokens": tokens // 3, "cost": None if i % 3 == 0 else tokens * 1e-6,
+                     "unpriced_spans": int(i % 11 == 0), "name": f"t-{i % 4}"})
+    with get_sql_store(uri).db.write() as conn:
+        conn.execute(sa.insert(traces_table), rows)
+    return rows
+
+
+def _brute(rows: list[dict[str, object]]) -> tuple[object, ...]:
+    durations = sorted(int(r["end_time"]) - int(r["start_time"]) for r in rows  # type: ignore[call-overload]
+                       if r["end_time"] is not None)
+    costs = [float(r["cost"]) for r in rows if r["cost"] is not None]  # type: ignore[arg-type]
+    rank = [max(1, math.ceil(p * len(durations))) - 1 for p in (0.5, 0.95)]
+    return (len(rows), sum(r["status"] == "ERROR" for r in rows), sum(int(r["input_tokens"]) for r in rows),  # type: ignore[call-overload]
+            sum(int(r["output_tokens"]) for r in rows), sum(bool(r["unpriced_spans"]) for r in rows),  # type: ignore[call-overload]
+            math.fsum(costs) if costs else None,
+            durations[rank[0]] if durations else None, durations[rank[1]] if durations else None)
+
+
+def test_summary_numbers_equal_a_brute_force_computation_on_every_path(tracking_uri: str) -> None:
+    """The experiment-wide path (index OFFSET), the filtered path (SQLite's histogram then two buckets read
+    back; PostgreSQL's percentile_disc) and the row_number() fallback give the exact numbers."""
+    rows = _bulk(tracking_uri, 7, 3000)
+    _bulk(tracking_uri, 8, 40)  # another experiment, never counted
+    overview = _overview(tracking_uri)
+
+    def check(where: str | None, subset: list[dict[str, object]]) -> None:
+        s = overview.summary(["7"], where)
+        count, errors, tokens_in, tokens_out, unpriced, cost, p50, p95 = _brute(subset)
+        assert (s.count, s.errors, s.input_tokens, s.output_tokens, s.unpriced) == (
+            count, errors, tokens_in, tokens_out, unpriced), where
+        assert (s.p50_ms, s.p95_ms) == (p50, p95), where
+        assert s.cost == (None if cost is None else pytest.approx(cost)), where
+        newest = max(int(r["start_time"]) for r in subset) // HOUR_MS  # type: ignore[call-overload]
+        hours: dict[int, int] = {}
+        for r in subset:
+            hour = int(r["start_time"]) // HOUR_MS  # type: ignore[call-overload]
+            if hour > newest - HOURLY_HOURS:
+                hours[hour * HOUR_MS] = hours.get(hour * HOUR_MS, 0) + 1
+        assert s.hourly == tuple(sorted(hours.items())), where
+
+    check(None, rows)
+    check("trace.status = 'ERROR'", [r for r in rows if r["status"] == "ERROR"])
+    check("trace.name = 't-1' AND trace.execution_time_ms > 500",
+          [r for r in rows if r["name"] == "t-1" and r["end_time"] is not None
+           and int(r["end_time"]) - int(r["start_time"]) > 500])  # type: ignore[call-overload]
+    check("trace.name = 't-2' OR trace.status = 'ERROR'",
+          [r for r in rows if r["name"] == "t-2" or r["status"] == "ERROR"])
+    if overview.db.is_sqlite:  # a SQLite without math functions: the row_number() window
+        overview._sqlite_log = False
+        check("trace.status = 'OK'", [r for r in rows if r["status"] == "OK"])
+    unfinished = overview.summary(["7"], "trace.execution_time_ms IS NULL")
+    assert unfinished.count == sum(r["end_time"] is None for r in rows) and unfinished.p50_ms is None

@@ -58,6 +58,9 @@ def test_migration_0002_matches_the_schema(tracking_uri: str) -> None:
             _upgrade(conn, "0002")
         with engine.connect() as conn:
             assert TRACE_TABLES <= set(sa.inspect(conn).get_table_names())
+        with engine.begin() as conn:
+            _upgrade(conn, "head")  # 0006 swaps a traces index for the summary's covering ones
+        with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert [d for d in compare_metadata(context, schema.metadata) if _touches_trace_tables(d)] == []
         with engine.begin() as conn:

@@ -164,3 +164,59 @@ def test_migration_0005_keeps_every_logged_metric_both_ways(tracking_uri: str) -
             assert len(rows(conn)) == 4
     finally:
         engine.dispose()
+
+
+def test_migration_0006_swaps_the_trace_indexes_both_ways(tracking_uri: str, tmp_path: Path) -> None:
+    """0005 → 0006 → 0005 → head keeps the traces and swaps the summary's indexes; on SQLite (where
+    Alembic cannot compare an expression index) the migrated index SQL equals what ``Database`` creates."""
+    location = resolve(tracking_uri)
+    database = sa.make_url(location.db_url).database
+    if location.db_url.startswith("sqlite") and database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(location.db_url)
+    cfg = _config()
+
+    def migrate(conn: sa.Connection, step: str, revision: str) -> None:
+        cfg.attributes["connection"] = conn
+        (command.upgrade if step == "up" else command.downgrade)(cfg, revision)
+
+    new = {"ix_traces_experiment_start_covering", "ix_traces_experiment_duration"}
+    try:
+        with engine.begin() as conn:
+            migrate(conn, "up", "0005")
+            conn.execute(sa.text("INSERT INTO traces (trace_id, experiment_id, status, start_time, end_time) "
+                                 "VALUES ('t1', 0, 'OK', 1000, 1250)"))
+            assert "ix_traces_experiment_start" in _index_names(conn, "traces")
+        with engine.begin() as conn:
+            migrate(conn, "up", "0006")
+            assert "ix_traces_experiment_start" not in _index_names(conn, "traces")
+            if engine.dialect.name == "postgresql":  # SQLAlchemy reflects expression indexes there only
+                assert new <= _index_names(conn, "traces")
+        with engine.begin() as conn:
+            migrate(conn, "down", "0005")
+            assert "ix_traces_experiment_start" in _index_names(conn, "traces")
+            assert not new & _index_names(conn, "traces")
+        with engine.begin() as conn:
+            migrate(conn, "up", "head")
+            assert conn.execute(sa.text("SELECT end_time - start_time FROM traces")).scalar() == 250
+            if engine.dialect.name == "sqlite":
+                migrated = _sqlite_index_sql(conn)
+                assert set(migrated) >= new
+    finally:
+        engine.dispose()
+    if engine.dialect.name == "sqlite":
+        fresh = tmp_path / "fresh.db"
+        db.Database(f"sqlite:///{fresh}", str(tmp_path / "artifacts")).dispose()
+        created = sa.create_engine(f"sqlite:///{fresh}")
+        try:
+            with created.connect() as conn:
+                assert _sqlite_index_sql(conn) == migrated
+        finally:
+            created.dispose()
+
+
+def _sqlite_index_sql(conn: sa.Connection) -> dict[str, str]:
+    """The traces table's index definitions, spacing and quoting normalised."""
+    found = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces' "
+                                 "AND sql IS NOT NULL")).all()
+    return {name: " ".join(sql.replace('"', "").replace("(", " ( ").replace(")", " ) ").split()) for name, sql in found}

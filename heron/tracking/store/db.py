@@ -23,7 +23,7 @@ __all__ = ["Database", "HEAD_REVISION", "upgrade", "current_revision", "experime
 
 # The newest migration in migrations/versions; a test checks they agree. Kept as a constant so
 # opening a store does not load Alembic.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_LOCK_KEY = 0x4E524F4E  # advisory lock held while a store creates or migrates its schema
