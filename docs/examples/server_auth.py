@@ -75,6 +75,25 @@ try:
                json={"experiment_id": prod, "username": "alice", "permission": "EDIT"}).raise_for_status()
     run = heron.MlflowClient().create_run(prod)
     print("alice logged run", run.info.run_id, "in production")
+
+    # Models and prompts are keyed on their name. The admin's prompt "support-reply": alice may read it
+    # (the default role), not publish a version, until she is given EDIT on the name.
+    admin.post("/api/2.0/heron/prompts/versions/create",
+               json={"name": "support-reply", "template": "Reply to {{ message }}"}).raise_for_status()
+    try:
+        heron.register_prompt("support-reply", "Reply kindly to {{ message }}")
+    except HeronError as exc:
+        print("alice publishing support-reply:", exc.error_code)  # PERMISSION_DENIED
+    else:
+        raise AssertionError("alice should not publish support-reply yet")
+    admin.post("/api/2.0/mlflow/registered-models/permissions/create",
+               json={"name": "support-reply", "username": "alice", "permission": "EDIT"}).raise_for_status()
+    version = heron.register_prompt("support-reply", "Reply kindly to {{ message }}")
+    heron.set_prompt_alias("support-reply", "production", version.version)
+    print(heron.load_prompt("prompts:/support-reply@production").format(message="Where is my order?"))
+    # A model she registers is hers: she MANAGEs it, and it shows in her searches.
+    heron.register_model("s3://models/ranker/1", "alice-ranker")
+    print("alice sees models:", [m.name for m in heron.MlflowClient().search_registered_models()])
 finally:
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)

@@ -32,6 +32,7 @@ from heron.tracking.store.schema import (
     model_version_tags,
     model_versions,
     registered_model_aliases,
+    registered_model_permissions,
     registered_model_tags,
     registered_models,
 )
@@ -43,6 +44,18 @@ MAX_VERSIONS_PER_PAGE = 200_000
 _IN_CHUNK = 500
 
 rm, mv = registered_models, model_versions
+
+
+def _move_permissions(conn: Connection, name: str, new_name: str | None) -> None:
+    """Carry the roles users hold on ``name`` (``heron server --auth``) over to ``new_name`` (a rename), or
+    drop them (``new_name`` None: a delete), in the caller's transaction: a later model of the same name
+    must not inherit them. Stale rows already keyed on ``new_name`` go first."""
+    perms = registered_model_permissions
+    if new_name is None:
+        conn.execute(sa.delete(perms).where(perms.c.name == name))
+        return
+    conn.execute(sa.delete(perms).where(perms.c.name == new_name))
+    conn.execute(sa.update(perms).where(perms.c.name == name).values(name=new_name))
 
 
 def _now_ms() -> int:
@@ -102,6 +115,7 @@ class SqlRegistryStore:
                     if clash is not None:
                         raise _exists(kind, new_name, clash.kind)
                     conn.execute(sa.update(rm).where(rm.c.id == row.id).values(name=new_name, last_updated_time=_now_ms()))
+                    _move_permissions(conn, name, new_name)
                 return self._names(conn, [_name_row(conn, kind, new_name)])[0]
         except IntegrityError:
             raise _exists(kind, new_name, kind) from None
@@ -122,6 +136,7 @@ class SqlRegistryStore:
             for table in (model_version_tags, registered_model_aliases, registered_model_tags, mv):
                 conn.execute(sa.delete(table).where(table.c.model_id == model_id))
             conn.execute(sa.delete(rm).where(rm.c.id == model_id))
+            _move_permissions(conn, name, None)
 
     def search_registered_models(
         self,

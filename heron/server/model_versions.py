@@ -12,8 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
+from heron.auth.records import REGISTERED_MODEL
 from heron.registry.records import ModelVersion
 from heron.registry.wire import model_version_to_json
+from heron.server.access import AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
 from heron.server.registered_models import is_mlflow_prompt, split_models_only_clause
@@ -103,15 +105,18 @@ def delete_model_version(body: VersionRefBody, ctx: Ctx) -> Response:
 @router.get("/search", response_model=SearchModelVersionsOut)
 def search_model_versions(
     ctx: Ctx,
+    access: AccessDep,
     filter: Annotated[Text | None, Query()] = None,  # noqa: A002 - MLflow's parameter name
     max_results: Annotated[SearchMaxResults, Query()] = 10_000,
     order_by: Annotated[list[Text] | None, Query()] = None,
     page_token: Annotated[Text | None, Query()] = None,
 ) -> Response:
-    """One page of model versions matching ``filter`` (prompt versions never appear here)."""
+    """One page of model versions matching ``filter`` (prompt versions never appear here). With auth on,
+    only versions of names the caller may READ."""
     flt, models_only = split_models_only_clause(filter)
     found = ctx.client.search_model_versions(flt, max_results, order_by or None, page_token)
-    versions = [v for v in found if not (models_only and is_mlflow_prompt(v.tags))]
+    readable = set(access.readable(REGISTERED_MODEL, {v.name: None for v in found}))
+    versions = [v for v in found if v.name in readable and not (models_only and is_mlflow_prompt(v.tags))]
     out: dict[str, Any] = {}
     if versions:
         out["model_versions"] = [model_version_to_json(v) for v in versions]

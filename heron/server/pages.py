@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from heron.errors import HeronError
+from heron.server.access import access_of
 from heron.server.context import Ctx, ServerContext
 from heron.server.errors import error_response
 from heron.server.render import STATIC_FILES, UI_DIR, error_page, render, render_fragment
@@ -36,10 +37,13 @@ PAGE_SIZE = 50
 
 
 @router.get("/")
-def home(ctx: Ctx) -> Response:
-    """The landing page: the traces of the Default experiment (id 0 when it has been renamed)."""
+def home(request: Request, ctx: Ctx) -> Response:
+    """The landing page: the traces of the Default experiment (id 0 when it has been renamed); the
+    experiment list when the user may not READ that one (auth on)."""
     default = ctx.client.get_experiment_by_name("Default")
     experiment_id = default.experiment_id if default is not None else "0"
+    if not access_of(request).can_read_experiment(experiment_id):
+        return RedirectResponse("/experiments", status_code=302)
     return RedirectResponse(f"/experiments/{experiment_id}/traces", status_code=302)
 
 

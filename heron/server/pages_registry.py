@@ -8,11 +8,13 @@ looked up by URI, so the server keeps one connection pool. Templates autoescape 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
+from heron.auth.records import EXPERIMENT, REGISTERED_MODEL
 from heron.errors import HeronError
 from heron.prompts.client import PromptClientMethods
 from heron.prompts.links import prompt_tag
@@ -20,6 +22,7 @@ from heron.prompts.records import PromptVersion
 from heron.registry import validation
 from heron.registry.sqlstore import SqlRegistryStore
 from heron.registry.store import RegistryStore
+from heron.server.access import Access, access_of
 from heron.server.context import Ctx, ServerContext
 from heron.server.render import error_page, render
 from heron.tracing.fluent import search_traces
@@ -33,6 +36,14 @@ PAGE_SIZE = 50
 TRACES_PER_VERSION = 50
 
 
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=_HasName)
+
+
 class _Registry(PromptClientMethods):
     """The model and prompt registry methods over the server's own database."""
 
@@ -43,6 +54,14 @@ class _Registry(PromptClientMethods):
     @property
     def _registry(self) -> RegistryStore:
         return self._store
+
+
+def _readable(access: Access, found: Iterable[_Named]) -> list[_Named]:
+    """The registered models or prompts of ``found`` whose name the user may READ (with auth on, a listing
+    page may so hold fewer than its size)."""
+    found = list(found)
+    readable = set(access.readable(REGISTERED_MODEL, [f.name for f in found]))
+    return [f for f in found if f.name in readable]
 
 
 def _quoted(name: str) -> str:
@@ -81,7 +100,8 @@ def models(request: Request, ctx: Ctx, filter: str = "", page_token: str = "") -
         return render(request, ctx, "models.html", 400, rows=[], filter=query, error=exc, next_url=None,
                       first_url="/models")
     next_url, first_url = _pages("/models", query, found.token, page_token)
-    return render(request, ctx, "models.html", rows=[registry_view.model_row(m) for m in found], filter=query,
+    shown = _readable(access_of(request), found)
+    return render(request, ctx, "models.html", rows=[registry_view.model_row(m) for m in shown], filter=query,
                   error=None, next_url=next_url, first_url=first_url)
 
 
@@ -124,7 +144,8 @@ def prompts(request: Request, ctx: Ctx, filter: str = "", page_token: str = "") 
         return render(request, ctx, "prompts.html", 400, rows=[], filter=query, error=exc, next_url=None,
                       first_url="/prompts")
     next_url, first_url = _pages("/prompts", query, found.token, page_token)
-    return render(request, ctx, "prompts.html", rows=[registry_view.prompt_row(p) for p in found], filter=query,
+    shown = _readable(access_of(request), found)
+    return render(request, ctx, "prompts.html", rows=[registry_view.prompt_row(p) for p in shown], filter=query,
                   error=None, next_url=next_url, first_url=first_url)
 
 
@@ -152,7 +173,7 @@ def prompt_version(request: Request, ctx: Ctx, name: str, version: str) -> Respo
         found = _Registry(ctx).get_prompt_version(name, _version(version, "The version in the URL"))
     except HeronError as exc:
         return error_page(request, ctx, exc)
-    traces, more = _traces_of(ctx, found)
+    traces, more = _traces_of(ctx, access_of(request), found)
     return render(
         request, ctx, "prompt_version.html", name=found.name, prompt_url=registry_view.prompt_url(found.name),
         v=registry_view.version_row(found), pv=found, parts=registry_view.template_parts(found),
@@ -162,11 +183,14 @@ def prompt_version(request: Request, ctx: Ctx, name: str, version: str) -> Respo
     )
 
 
-def _traces_of(ctx: ServerContext, prompt: PromptVersion) -> tuple[list[trace_view.TraceRow], list[tuple[str, str]]]:
-    """The newest traces that loaded ``prompt`` (their ``heron.prompt.<name>`` tag), and per experiment
-    holding some, a link to all of them on its traces page."""
+def _traces_of(ctx: ServerContext, access: Access, prompt: PromptVersion
+               ) -> tuple[list[trace_view.TraceRow], list[tuple[str, str]]]:
+    """The newest traces that loaded ``prompt`` (their ``heron.prompt.<name>`` tag) in experiments the user
+    may READ, and per experiment holding some, a link to all of them on its traces page."""
     flt = f"tags.`{prompt_tag(prompt.name)}` = '{prompt.version}'"
-    experiments = {e.experiment_id: e.name for e in ctx.client.search_experiments(max_results=1000)}
+    found_experiments = ctx.client.search_experiments(max_results=1000)
+    readable = set(access.readable(EXPERIMENT, [e.experiment_id for e in found_experiments]))
+    experiments = {e.experiment_id: e.name for e in found_experiments if e.experiment_id in readable}
     if not experiments:
         return [], []
     found = search_traces(list(experiments), flt, TRACES_PER_VERSION, return_type="list", include_spans=False,

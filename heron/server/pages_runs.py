@@ -14,7 +14,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from heron.auth.records import EXPERIMENT, Role
 from heron.errors import HeronError, http_status
+from heron.server.access import access_of
 from heron.server.context import Ctx, ServerContext
 from heron.server.render import error_page, render
 from heron.tracking.artifacts import ArtifactRepository
@@ -54,14 +56,17 @@ class ExperimentRow:
 
 @router.get("/experiments")
 def experiment_list(request: Request, ctx: Ctx, page_token: str = "") -> Response:
-    """Every active experiment with its run count and last update, 100 per page."""
+    """Every active experiment the user may READ with its run count and last update, 100 per page (with
+    auth on, a page may hold fewer)."""
     try:
         found = ctx.client.search_experiments(max_results=EXPERIMENTS_PAGE_SIZE, page_token=page_token or None)
     except HeronError as exc:
         return error_page(request, ctx, exc)
-    summaries = run_summaries(ctx.store.db, [e.experiment_id for e in found])
+    readable = set(access_of(request).readable(EXPERIMENT, [e.experiment_id for e in found]))
+    shown = [e for e in found if e.experiment_id in readable]
+    summaries = run_summaries(ctx.store.db, [e.experiment_id for e in shown])
     rows = []
-    for e in found:
+    for e in shown:
         summary = summaries.get(e.experiment_id)
         times = [t for t in (e.last_update_time, summary.last_start_time if summary else None) if t]
         rows.append(ExperimentRow(e.experiment_id, e.name, summary.runs if summary else 0,
@@ -275,6 +280,9 @@ def compare(request: Request, ctx: Ctx, runs: Annotated[list[str], Query()] = []
                 f"{MIN_COMPARE} to {MAX_COMPARE} distinct run ids, as /compare?runs=ID1,ID2."
             )
         found = [ctx.client.get_run(run_id) for run_id in ids]
+        access = access_of(request)
+        for r in found:  # the guard checks only what the path names: each run's experiment, here
+            access.require(EXPERIMENT, r.info.experiment_id, Role.READ)
     except HeronError as exc:
         return error_page(request, ctx, exc)
     charts: list[Chart] = []

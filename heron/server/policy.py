@@ -65,6 +65,7 @@ READ, EDIT, MANAGE = Role.READ, Role.EDIT, Role.MANAGE
 _MLFLOW = "/api/2.0/mlflow"
 _RM = _MLFLOW + "/registered-models"
 _MV = _MLFLOW + "/model-versions"
+_PROMPTS = "/api/2.0/heron/prompts"
 
 TABLE: dict[tuple[str, str], Rule] = {
     # server
@@ -120,7 +121,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", f"{_RM}/alias"): _name(EDIT),
     ("DELETE", f"{_RM}/alias"): _name(EDIT),
     ("GET", f"{_RM}/alias"): _name(READ),
-    ("POST", f"{_MV}/create"): _name(EDIT, creates=True),
+    ("POST", f"{_MV}/create"): _name(EDIT),  # the model must exist: a version creates nothing to MANAGE
     ("GET", f"{_MV}/get"): _name(READ),
     ("*", f"{_MV}/search"): Rule(source=FILTERED),
     ("PATCH", f"{_MV}/update"): _name(EDIT),
@@ -129,6 +130,22 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", f"{_MV}/transition-stage"): _name(EDIT),
     ("POST", f"{_MV}/set-tag"): _name(EDIT),
     ("DELETE", f"{_MV}/delete-tag"): _name(EDIT),
+    ("GET", "/api/2.0/heron/registered-models/resolve"): _name(READ),
+    # prompts (Heron's paths; keyed on ``name``: a prompt shares the one namespace with models)
+    ("POST", f"{_PROMPTS}/versions/create"): _name(EDIT, creates=True),  # the first version creates it
+    ("GET", f"{_PROMPTS}/get"): _name(READ),
+    ("GET", f"{_PROMPTS}/search"): Rule(source=FILTERED),
+    ("DELETE", f"{_PROMPTS}/delete"): _name(MANAGE),
+    ("POST", f"{_PROMPTS}/set-tag"): _name(EDIT),
+    ("DELETE", f"{_PROMPTS}/delete-tag"): _name(EDIT),
+    ("POST", f"{_PROMPTS}/alias"): _name(EDIT),
+    ("DELETE", f"{_PROMPTS}/alias"): _name(EDIT),
+    ("GET", f"{_PROMPTS}/versions/get"): _name(READ),
+    ("GET", f"{_PROMPTS}/versions/load"): _name(READ),
+    ("GET", f"{_PROMPTS}/versions/search"): Rule(source=FILTERED),
+    ("DELETE", f"{_PROMPTS}/versions/delete"): _name(MANAGE),
+    ("POST", f"{_PROMPTS}/versions/set-tag"): _name(EDIT),
+    ("DELETE", f"{_PROMPTS}/versions/delete-tag"): _name(EDIT),
     # users, tokens and permissions (MLflow's auth paths, plus Heron's tokens)
     ("POST", f"{_MLFLOW}/users/create"): ADMIN,
     ("GET", f"{_MLFLOW}/users/get"): Rule(source=USERNAME),
@@ -152,9 +169,6 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/traces/{trace_id}"): _exp(TRACE_ID, READ),
 }
 
-# Heron's prompt routes key on the prompt's name: reading needs READ, anything else EDIT (a new name
-# may be created by anyone, who then MANAGEs it); ``.../search`` filters its results.
-PROMPTS_PREFIX = "/api/2.0/heron/prompts/"
 _PAGE_PARAMS = ((EXPERIMENT_ID, EXPERIMENT, EXPERIMENT_ID), ("run_id", EXPERIMENT, RUN_ID),
                 (TRACE_ID, EXPERIMENT, TRACE_ID), (NAME, REGISTERED_MODEL, NAME))
 
@@ -168,10 +182,6 @@ def rule_for(method: str, path: str, path_params: tuple[str, ...] = ()) -> Rule:
         found = TABLE.get(("GET", path))
         if found is not None:
             return found
-    if path.startswith(PROMPTS_PREFIX) or path == PROMPTS_PREFIX.rstrip("/"):
-        if path.endswith("/search"):
-            return Rule(source=FILTERED)
-        return _name(READ) if method in ("GET", "HEAD") else _name(EDIT, creates=True)
     if path.startswith("/api/") or path.startswith("/v1/"):
         return ADMIN
     for param, kind, source in _PAGE_PARAMS:

@@ -14,9 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, JsonValue
 
+from heron.auth.records import REGISTERED_MODEL
 from heron.registry import validation
 from heron.registry.records import ModelVersion
 from heron.registry.wire import model_version_to_json, registered_model_to_json
+from heron.server.access import AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
 from heron.server.registered_models import version_ref
@@ -150,16 +152,20 @@ def delete_prompt(body: NameRef, ctx: Ctx) -> Response:
 @router.get("/search", response_model=SearchPromptsOut)
 def search_prompts(
     ctx: Ctx,
+    access: AccessDep,
     filter: Annotated[Text | None, Query()] = None,  # noqa: A002 - MLflow's parameter name
     max_results: Annotated[SearchMaxResults, Query()] = 100,
     order_by: Annotated[list[Text] | None, Query()] = None,
     page_token: Annotated[Text | None, Query()] = None,
 ) -> Response:
-    """One page of prompts matching ``filter`` (``name LIKE 'qa%'``, ``tags.team = 'x'``)."""
+    """One page of prompts matching ``filter`` (``name LIKE 'qa%'``, ``tags.team = 'x'``); with auth on,
+    only those the caller may READ."""
     found = ctx.client.registry.search_registered_models("prompt", filter, max_results, order_by or None, page_token)
+    readable = set(access.readable(REGISTERED_MODEL, [p.name for p in found]))
+    shown = [p for p in found if p.name in readable]
     out: dict[str, Any] = {}
-    if found:
-        out["prompts"] = [registered_model_to_json(p) for p in found]
+    if shown:
+        out["prompts"] = [registered_model_to_json(p) for p in shown]
     if found.token:
         out["next_page_token"] = found.token
     return json_response(out)
@@ -197,6 +203,7 @@ def load_prompt_version(
 @router.get("/versions/search", response_model=SearchPromptVersionsOut)
 def search_prompt_versions(
     ctx: Ctx,
+    access: AccessDep,
     filter: Annotated[Text | None, Query()] = None,  # noqa: A002 - MLflow's parameter name
     max_results: Annotated[SearchMaxResults, Query()] = 1000,
     order_by: Annotated[list[Text] | None, Query()] = None,
@@ -204,9 +211,11 @@ def search_prompt_versions(
 ) -> Response:
     """One page of prompt versions matching ``filter`` (``name = 'qa'``), newest first within a name."""
     found = ctx.client.registry.search_model_versions("prompt", filter, max_results, order_by or None, page_token)
+    readable = set(access.readable(REGISTERED_MODEL, {v.name: None for v in found}))
+    shown = [v for v in found if v.name in readable]
     out: dict[str, Any] = {}
-    if found:
-        out["prompt_versions"] = [model_version_to_json(v) for v in found]
+    if shown:
+        out["prompt_versions"] = [model_version_to_json(v) for v in shown]
     if found.token:
         out["next_page_token"] = found.token
     return json_response(out)

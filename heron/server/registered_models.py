@@ -10,10 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
+from heron.auth.records import REGISTERED_MODEL
 from heron.errors import HeronError
 from heron.registry import uris, validation
 from heron.registry.records import Kind, ModelVersion, RegisteredModel
 from heron.registry.wire import model_version_to_json, registered_model_to_json
+from heron.server.access import AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
 from heron.server.registry_messages import (
@@ -138,15 +140,18 @@ def delete_registered_model(body: NameRef, ctx: Ctx) -> Response:
 @router.get("/search", response_model=SearchRegisteredModelsOut)
 def search_registered_models(
     ctx: Ctx,
+    access: AccessDep,
     filter: Annotated[Text | None, Query()] = None,  # noqa: A002 - MLflow's parameter name
     max_results: Annotated[SearchMaxResults, Query()] = 100,
     order_by: Annotated[list[Text] | None, Query()] = None,
     page_token: Annotated[Text | None, Query()] = None,
 ) -> Response:
-    """One page of registered models matching ``filter`` (prompts never appear here)."""
+    """One page of registered models matching ``filter`` (prompts never appear here). With auth on, only
+    the names the caller may READ: a page may then hold fewer than ``max_results``."""
     flt, models_only = split_models_only_clause(filter)
     found = ctx.client.search_registered_models(flt, max_results, order_by or None, page_token)
-    models = [m for m in found if not (models_only and is_mlflow_prompt(m.tags))]
+    readable = set(access.readable(REGISTERED_MODEL, [m.name for m in found]))
+    models = [m for m in found if m.name in readable and not (models_only and is_mlflow_prompt(m.tags))]
     out: dict[str, Any] = {}
     if models:
         out["registered_models"] = [registered_model_to_json(m) for m in models]

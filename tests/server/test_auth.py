@@ -121,6 +121,7 @@ SELF_SERVICE = {
     ("POST", f"{MLFLOW}/runs/search"): "a search (filtered), not a write",
     ("POST", f"{MLFLOW}/experiments/search"): "a search (filtered), not a write",
     ("POST", "/api/2.0/heron/traces/search"): "a search (filtered), not a write",
+    ("POST", f"{MLFLOW}/registered-models/get-latest-versions"): "a read (MLflow's API also takes it as POST)",
 }
 
 
@@ -147,6 +148,11 @@ def test_every_write_route_refuses_a_read_only_user_and_changes_nothing(seeded: 
         "status": "FINISHED", "end_time": 2,
     }
     paths = {"{trace_id}": s.trace_id, "{artifact_path:path}": f"{s.team}/{s.run_id}/artifacts/a.txt"}
+    # "model-a" exists (a model with a version, a prompt "prompt-a" too), so creating it is a write the
+    # reader (default READ) may not do either; prompt routes are called on both names
+    _ok(s.call("POST", f"{MLFLOW}/registered-models/create", ADMIN, json={"name": "model-a"}))
+    _ok(s.call("POST", f"{MLFLOW}/model-versions/create", ADMIN, json={"name": "model-a", "source": "s3://b/m"}))
+    _ok(s.call("POST", "/api/2.0/heron/prompts/versions/create", ADMIN, json={"name": "prompt-a", "template": "x"}))
     before = _snapshot(s.db_url, tmp_path / "server" / "artifacts")
     checked = []
     for method, template in routes:
@@ -161,12 +167,19 @@ def test_every_write_route_refuses_a_read_only_user_and_changes_nothing(seeded: 
         elif method == "PUT":
             r = s.call(method, path, READER, content=b"overwritten")
         else:
-            r = s.call(method, path, READER, json=body)
+            names = ["model-a", "prompt-a"] if template.startswith("/api/2.0/heron/prompts/") else ["model-a"]
+            for name in names:
+                r = s.call(method, path, READER, json={**body, "name": name, "template": "y", "version": "1",
+                                                          "alias": "a", "stage": "Production", "source": "s3://b/n"})
+                assert r.status_code == 403, (method, template, name, r.status_code, r.text)
+                assert r.json()["error_code"] == "PERMISSION_DENIED"
         assert r.status_code == 403, (method, template, r.status_code, r.text)
         assert r.json()["error_code"] == "PERMISSION_DENIED"
         checked.append((method, template))
     assert _snapshot(s.db_url, tmp_path / "server" / "artifacts") == before
     assert len(checked) == len(routes) - len(SELF_SERVICE)
+    registry_writes = {t for _, t in checked if "registered-models" in t or "model-versions" in t or "prompts" in t}
+    assert len(registry_writes) >= 20, sorted(registry_writes)
 
 
 def test_every_api_route_is_in_the_table_or_admin_only() -> None:
@@ -445,16 +458,23 @@ def test_auth_silences_the_exposure_warning_and_the_flags_exist() -> None:
 
 
 def test_registry_and_prompt_routes_key_on_the_name() -> None:
-    """The registry routes are not in this server yet: their table entries, checked as data."""
+    """The registry and prompt routes' table entries, as data (tests/server/test_registry_auth.py runs them)."""
     create = rule_for("POST", f"{MLFLOW}/registered-models/create")
     assert create.kind == "registered_model" and create.source == "name" and create.creates
     assert rule_for("DELETE", f"{MLFLOW}/registered-models/delete").role.name == "MANAGE"
     assert rule_for("POST", f"{MLFLOW}/model-versions/transition-stage").role.name == "EDIT"
     assert rule_for("GET", f"{MLFLOW}/registered-models/alias").role.name == "READ"
     assert rule_for("POST", f"{MLFLOW}/registered-models/alias").role.name == "EDIT"
-    assert rule_for("GET", "/api/2.0/heron/prompts/{name}/versions").role.name == "READ"
-    assert rule_for("POST", "/api/2.0/heron/prompts/create").creates
-    assert rule_for("POST", "/api/2.0/heron/prompts/search").source == "filtered"
+    assert rule_for("GET", "/api/2.0/heron/registered-models/resolve").role.name == "READ"
+    assert rule_for("GET", "/api/2.0/heron/prompts/versions/load").role.name == "READ"
+    assert rule_for("POST", "/api/2.0/heron/prompts/versions/create").creates
+    assert not rule_for("POST", f"{MLFLOW}/model-versions/create").creates
+    assert rule_for("DELETE", "/api/2.0/heron/prompts/delete").role.name == "MANAGE"
+    assert rule_for("DELETE", "/api/2.0/heron/prompts/versions/delete").role.name == "MANAGE"
+    assert rule_for("GET", "/api/2.0/heron/prompts/search").source == "filtered"
+    assert rule_for("GET", "/api/2.0/heron/prompts/versions/search").source == "filtered"
+    # a prompt route not in the table is admin-only, like any other /api/ route
+    assert rule_for("POST", "/api/2.0/heron/prompts/some-future-route").admin
     # pages added later need READ on what their path names
     assert rule_for("GET", "/runs/{run_id}", ("run_id",)).source == "run_id"
     assert rule_for("GET", "/models/{name}", ("name",)).kind == "registered_model"
