@@ -5,7 +5,8 @@ costs on top of raw OpenTelemetry). Heron's own values (span type, the JSON text
 are plain ``str``/``bool``/``int``/``float`` already, so on a recording SDK span with no value length
 limit they go into the span's attribute dict as the SDK itself would store them. Any other case (another
 kind of span, a value length limit, a full attribute dict, an ended span, another value type) goes
-through ``span.set_attribute``, with the SDK's own checks and warnings.
+through ``span.set_attribute``, with the SDK's own checks and warnings. ``put_values`` also takes the
+flat lists ``spans.attribute_value`` makes (one scalar type), stored as the SDK stores them: as tuples.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import Span
 
-__all__ = ["put", "put_all", "is_plain"]
+__all__ = ["put", "put_all", "put_values", "is_plain"]
 
 _PLAIN = (str, bool, int, float)
 
@@ -56,6 +57,25 @@ def put_all(span: Span, attributes: Mapping[str, Any], key: str | None = None, v
         if key in inner:
             del inner[key]
         inner[key] = value
+
+
+def put_values(span: Span, attributes: Mapping[str, Any]) -> None:
+    """``span.set_attributes(attributes)`` for values that are plain or flat lists of one plain type (as
+    ``spans.attribute_value`` returns them), without the SDK's re-validation on a recording SDK span."""
+    inner = _inner(span, len(attributes))
+    if inner is None:
+        span.set_attributes(attributes)
+        return
+    for name, value in attributes.items():
+        kind = type(value)
+        if kind is list and value and len({type(v) for v in value}) == 1 and type(value[0]) in _PLAIN:
+            value = tuple(value)
+        elif kind not in _PLAIN or not name:
+            span.set_attribute(name, value)
+            continue
+        if name in inner:
+            del inner[name]
+        inner[name] = value
 
 
 def _inner(span: Span, room: int) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from heron.tracing.attributes import INPUTS, OUTPUTS, SPAN_TYPE
 from heron.tracing.provider import get_tracer, settings
+from heron.tracing.sdk_attributes import put, put_values
 from heron.tracing.serialize import to_json
 from heron.tracing.span_types import SpanType
 
@@ -110,13 +111,15 @@ class LiveSpan:
 
     def set_inputs(self, inputs: Any) -> None:
         """Record the span's inputs as bounded JSON (nothing when capture_content is off)."""
-        if settings().capture_content and self._span.is_recording():
-            self._span.set_attribute(INPUTS, to_json(inputs, settings().max_value_chars))
+        current = settings()
+        if current.capture_content and self._span.is_recording():
+            put(self._span, INPUTS, to_json(inputs, current.max_value_chars))
 
     def set_outputs(self, outputs: Any) -> None:
         """Record the span's outputs as bounded JSON (nothing when capture_content is off)."""
-        if settings().capture_content and self._span.is_recording():
-            self._span.set_attribute(OUTPUTS, to_json(outputs, settings().max_value_chars))
+        current = settings()
+        if current.capture_content and self._span.is_recording():
+            put(self._span, OUTPUTS, to_json(outputs, current.max_value_chars))
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Set one attribute; values OpenTelemetry cannot hold (dicts, objects) are stored as JSON text."""
@@ -129,8 +132,12 @@ class LiveSpan:
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         try:
-            converted = {str(k): attribute_value(v) for k, v in attributes.items()}
-            self._span.set_attributes({k: v for k, v in converted.items() if v is not None})
+            converted = {}
+            for key, value in attributes.items():
+                value = attribute_value(value)
+                if value is not None:
+                    converted[str(key)] = value
+            put_values(self._span, converted)
         except Exception:  # noqa: BLE001
             _logger.debug("Heron tracing: could not set attributes", exc_info=True)
 
@@ -263,7 +270,12 @@ def start_detached_span(name: str, span_type: str = SpanType.UNKNOWN, parent: Li
     """
     try:
         context = None if parent is None else otel_trace.set_span_in_context(parent.otel_span)
-        span = get_tracer().start_span(name, context=context, attributes=_start_attributes(span_type, attributes))
+        if settings().otel_global:  # the app's samplers and processors may read attributes at start
+            span = get_tracer().start_span(name, context=context, attributes=_start_attributes(span_type, attributes))
+        else:  # Heron's provider reads none at start: put in after it, already valid (sdk_attributes)
+            span = get_tracer().start_span(name, context=context)
+            if span.is_recording():
+                put_values(span, _start_attributes(span_type, attributes))
     except Exception:  # noqa: BLE001
         _logger.warning("Heron tracing: could not start span %r", name, exc_info=True)
         span = otel_trace.INVALID_SPAN

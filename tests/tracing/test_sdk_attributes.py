@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 
 import heron
 from heron.tracing.attributes import INPUTS, OUTPUTS
-from heron.tracing.sdk_attributes import put, put_all
+from heron.tracing.sdk_attributes import put, put_all, put_values
 
 
 def _span(limits: SpanLimits | None = None) -> otel_trace.Span:
@@ -36,12 +36,30 @@ def test_put_leaves_lists_and_objects_to_the_sdk() -> None:
     assert span.attributes["ids"] == (1, 2)  # type: ignore[attr-defined]
 
 
+def test_put_values_stores_what_set_attributes_would() -> None:
+    values = {"s": "text", "n": 3, "f": 0.5, "b": False, "reasons": ["stop", "length"], "ids": [1, 2],
+              "mixed": [1, "a"], "empty": [], "obj": {"a": 1}, "": "no key"}
+    direct, checked = _span(), _span()
+    put_values(direct, values)
+    checked.set_attributes(values)
+    stored = dict(direct.attributes)  # type: ignore[attr-defined]
+    assert stored == dict(checked.attributes)  # type: ignore[attr-defined]
+    assert stored["reasons"] == ("stop", "length") and stored["ids"] == (1, 2)  # tuples, as the SDK keeps them
+    assert "" not in stored and stored["obj"] == {"a": 1} and stored["empty"] == ()  # the SDK's own handling
+    ended = _span()
+    ended.end()
+    put_values(ended, {"late": "value"})
+    assert "late" not in ended.attributes  # type: ignore[attr-defined]
+
+
 def test_put_respects_the_sdk_limits() -> None:
     span = _span(SpanLimits(max_span_attributes=2, max_attribute_length=5))
     put_all(span, {"a": "123456789", "b": "x"}, "c", "y")
     assert dict(span.attributes) == {"b": "x", "c": "y"}  # type: ignore[attr-defined]  # oldest dropped
     put(span, "d", "abcdefgh")
     assert span.attributes["d"] == "abcde"  # type: ignore[attr-defined]  # cut by the SDK
+    put_values(span, {"e": "abcdefgh", "f": ["abcdefgh"]})
+    assert dict(span.attributes) == {"e": "abcde", "f": ("abcde",)}  # type: ignore[attr-defined]
 
 
 def test_put_on_an_ended_span_is_ignored_with_the_sdk_warning(caplog: pytest.LogCaptureFixture) -> None:

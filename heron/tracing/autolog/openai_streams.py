@@ -25,6 +25,12 @@ from heron.tracing.autolog.openai_calls import (
 __all__ = ["StreamCall", "wrap_stream", "wrap_async_stream"]
 
 
+_CHUNK_ATTRIBUTES = (("gen_ai.response.id", "id"), ("gen_ai.response.model", "model"),
+                     ("openai.response.system_fingerprint", "system_fingerprint"),
+                     ("openai.response.service_tier", "service_tier"))
+_CHUNK_FIELDS = ("usage", "choices", *(key for _, key in _CHUNK_ATTRIBUTES))
+
+
 class _ChatAccumulator:
     """Chat completion chunks folded into messages, finish reasons and usage."""
 
@@ -33,18 +39,23 @@ class _ChatAccumulator:
         self.choices: dict[int, dict[str, Any]] = {}
         self.usage: Any = None
 
-    def add(self, chunk: Any) -> None:
+    def add(self, chunk: Any) -> bool:
+        """Fold ``chunk`` in; True when it is a usage-only chunk (no choices)."""
+        fields = getattr(chunk, "__dict__", None)  # one lookup per field, as `field` does
+        if fields is None:
+            fields = {key: field(chunk, key) for key in _CHUNK_FIELDS}
         if not self.attributes:
-            for name, key in (("gen_ai.response.id", "id"), ("gen_ai.response.model", "model"),
-                              ("openai.response.system_fingerprint", "system_fingerprint"),
-                              ("openai.response.service_tier", "service_tier")):
-                value = field(chunk, key)
+            for name, key in _CHUNK_ATTRIBUTES:
+                value = fields.get(key)
                 if isinstance(value, str):
                     self.attributes[name] = value
-        usage = field(chunk, "usage")
+        usage = fields.get("usage")
         if usage is not None:
             self.usage = usage
-        for choice in field(chunk, "choices") or []:
+        choices = fields.get("choices")
+        if not choices:
+            return usage is not None
+        for choice in choices:
             state = self.choices.get(choice.index)
             if state is None:
                 state = self.choices[choice.index] = {"role": "assistant", "content": [], "calls": {}}
@@ -65,6 +76,7 @@ class _ChatAccumulator:
                             slot["arguments"].append(call.function.arguments)
             if choice.finish_reason:
                 state["finish_reason"] = choice.finish_reason
+        return False
 
     def result(self) -> tuple[dict[str, Any], Any]:
         attrs = dict(self.attributes)
@@ -96,7 +108,8 @@ class _ResponsesAccumulator:
         self.first: Any = None
         self.text: list[str] = []
 
-    def add(self, event: Any) -> None:
+    def add(self, event: Any) -> bool:
+        """Fold ``event`` in; never a usage-only chunk (always False)."""
         kind = field(event, "type")
         if kind in ("response.completed", "response.incomplete", "response.failed"):
             self.final = event.response
@@ -104,6 +117,7 @@ class _ResponsesAccumulator:
             self.first = event.response
         elif kind == "response.output_text.delta":
             self.text.append(event.delta)
+        return False
 
     def result(self) -> tuple[dict[str, Any], Any]:
         if self.final is not None:
@@ -133,8 +147,7 @@ class StreamCall:
         if self._on_end is None or self._broken:
             return False
         try:
-            self._acc.add(item)
-            return self._hide and not field(item, "choices") and field(item, "usage") is not None
+            return self._acc.add(item) and self._hide
         except Exception as exc:  # noqa: BLE001 - never break the caller's stream
             self._broken = True
             self._on_failure("stream chunk", exc)
