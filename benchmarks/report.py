@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/report.py [--quick] [--keep-stores DIR] [--skip-mlflow] [--md PATH]
     .venv/bin/python benchmarks/report.py --render-only    # rewrite the page from benchmarks/results/
+    .venv/bin/python benchmarks/report.py --only tracking,ui   # run these sections, keep the others' saved results
 
 Side by side, one implementation after the other (never at once, so they do not share the CPU):
 bench_tracking.py (Heron with .venv/bin/python, MLflow with benchmarks/.mlflow-venv/bin/python, which
@@ -49,6 +50,8 @@ OTHER_BENCHMARKS = (
     ("UI runs pages", "bench_ui_runs.py"),
     ("UI pages", "bench_ui.py"),
 )
+# What --only takes: the two side-by-side benchmarks, then the others by file stem.
+SECTIONS = ("tracking", "server", *(Path(script).stem.removeprefix("bench_") for _, script in OTHER_BENCHMARKS))
 
 
 # ------------------------------------------------------------------------------------------ machine
@@ -226,6 +229,12 @@ def run_other(script: str, quick: bool) -> tuple[Any, str]:
     return None, f"not yet run: benchmarks/{script} printed no JSON (see its output above)"
 
 
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "no saved result"
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("measured %Y-%m-%d %H:%M UTC")
+
+
 def _load(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -243,26 +252,33 @@ def main(argv: list[str] | None = None) -> int:
         "--render-only", action="store_true", help="rewrite the page from benchmarks/results/ without running"
     )
     parser.add_argument("--md", type=Path, help="where to write the page (default docs/benchmarks.md)")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated sections to run ({', '.join(SECTIONS)}); the page shows the others from their "
+        "saved results in benchmarks/results/ and says when those were measured",
+    )
     args = parser.parse_args(argv)
+    only = None if args.only is None else {name.strip() for name in args.only.split(",") if name.strip()}
+    if only is not None and not only <= set(SECTIONS):
+        parser.error(f"--only takes sections from {', '.join(SECTIONS)}; got {args.only!r}")
     md = args.md or (RESULTS / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
     suffix = "-quick" if args.quick else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
     others = []
 
+    def saved(stem: str) -> Pair:
+        both = _load(RESULTS / f"{stem}-both{suffix}.json")  # bench_server.py's interleaved document
+        if both is not None:
+            return Pair(both["heron"], both["mlflow"], speedups=both.get("speedups"))
+        heron, mlflow = (
+            _load(RESULTS / f"{stem}-heron{suffix}.json"),
+            _load(RESULTS / f"{stem}-mlflow{suffix}.json"),
+        )
+        return Pair(heron, mlflow, "no saved result", "no saved result")
+
     if args.render_only:
         info = _load(RESULTS / f"machine{suffix}.json") or machine()
-
-        def saved(stem: str) -> Pair:
-            heron, mlflow = (
-                _load(RESULTS / f"{stem}-heron{suffix}.json"),
-                _load(RESULTS / f"{stem}-mlflow{suffix}.json"),
-            )
-            return Pair(heron, mlflow, "no saved result", "no saved result")
-
         tracking, server = saved("tracking"), saved("server")
-        both = _load(RESULTS / f"server-both{suffix}.json")
-        if both is not None:
-            server = Pair(both["heron"], both["mlflow"], speedups=both.get("speedups"))
         for title, script in OTHER_BENCHMARKS:
             doc = _load(RESULTS / f"{Path(script).stem}{suffix}.json")
             others.append((title, script, doc, "" if doc is not None else "not yet run: no saved result"))
@@ -271,17 +287,42 @@ def main(argv: list[str] | None = None) -> int:
         stores = (
             args.keep_stores.resolve() if args.keep_stores else Path(tempfile.mkdtemp(prefix="heron-bench-"))
         )
+        earlier: list[str] = []
+
+        def wanted(section: str, files: list[Path]) -> bool:
+            if only is None or section in only:
+                return True
+            found = [f for f in files if f.exists()]
+            when = max((f.stat().st_mtime for f in found), default=None)
+            earlier.append(f"{section} ({_when(when)})")
+            return False
+
         try:
-            tracking = run_pair("bench_tracking.py", stores, args.quick, args.skip_mlflow)
-            server = run_pair("bench_server.py", stores, args.quick, args.skip_mlflow)
+            tracking = (
+                run_pair("bench_tracking.py", stores, args.quick, args.skip_mlflow)
+                if wanted("tracking", [RESULTS / f"tracking-{i}{suffix}.json" for i in ("heron", "mlflow")])
+                else saved("tracking")
+            )
+            server = (
+                run_pair("bench_server.py", stores, args.quick, args.skip_mlflow)
+                if wanted("server", [RESULTS / f"server-both{suffix}.json"])
+                else saved("server")
+            )
         finally:
             if not args.keep_stores:
                 shutil.rmtree(stores, ignore_errors=True)
         for title, script in OTHER_BENCHMARKS:
-            doc, reason = run_other(script, args.quick)
+            saved_doc = RESULTS / f"{Path(script).stem}{suffix}.json"
+            if wanted(_stem(script), [saved_doc]):
+                doc, reason = run_other(script, args.quick)
+            else:
+                doc = _load(saved_doc)
+                reason = "" if doc is not None else "not yet run: no saved result"
             others.append((title, script, doc, reason))
         load = _read("/proc/loadavg").split()
         info["load average at end (1/5/15 min)"] = " / ".join(load[:3]) if load else "unknown"
+        if earlier:
+            info["sections from an earlier sitting (saved results)"] = "; ".join(earlier)
         (RESULTS / f"machine{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
 
     page = render(info, tracking, server, others, args.quick)
