@@ -1,16 +1,11 @@
 """Traces into a Heron server over OTLP/HTTP: from any OpenTelemetry app, and from Heron itself.
 
-This script starts the server itself on a free port of 127.0.0.1 and stops it at the end; in real use you
-run `heron server ...` once and point OTLP exporters at http://HOST:PORT/v1/traces.
+This script starts a Heron server itself (in a background thread) on a free port of 127.0.0.1 and stops
+it at the end; in real use you run `heron server ...` once and point OTLP exporters at
+http://HOST:PORT/v1/traces.
 """
 
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 
 import httpx
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -18,29 +13,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import heron
+from heron.server import BackgroundServer, Settings
 
 workdir = tempfile.mkdtemp(prefix="heron-otlp-demo-")
-with socket.socket() as sock:
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-
-server = subprocess.Popen(
-    [
-        sys.executable, "-m", "heron.cli", "server",
-        "--backend-store-uri", f"sqlite:///{workdir}/team.db",
-        "--artifacts-destination", f"{workdir}/artifacts",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-    ]
-)
-url = f"http://127.0.0.1:{port}"
+server = BackgroundServer(
+    Settings(backend_store_uri=f"sqlite:///{workdir}/team.db", artifacts_destination=f"{workdir}/artifacts")
+).start()  # heron server on 127.0.0.1 and a free port, in a thread of this script
+url = server.url
 try:
-    for _ in range(300):  # wait until it answers
-        try:
-            if urllib.request.urlopen(f"{url}/health", timeout=1).read() == b"OK":
-                break
-        except OSError:
-            time.sleep(0.1)
-
     # 1. Any OpenTelemetry app: the standard OTLP/HTTP exporter, pointed at /v1/traces. The experiment
     #    comes from the x-heron-experiment-id header (or the resource attribute heron.experiment_id).
     experiment_id = httpx.post(f"{url}/api/2.0/mlflow/experiments/create", json={"name": "otel-app"}).json()[
@@ -90,5 +70,4 @@ try:
     deleted = httpx.post(f"{url}/api/2.0/heron/traces/delete", json={"experiment_id": bot, "trace_ids": [trace_id]})
     assert deleted.json() == {"traces_deleted": 1}
 finally:
-    server.send_signal(signal.SIGTERM)  # graceful: in-flight requests finish first
-    server.wait(timeout=60)
+    server.stop()  # graceful: in-flight requests finish first

@@ -1,43 +1,23 @@
 """The model and prompt registries over a Heron server: register, alias, resolve, load a prompt.
 
-This script starts `heron server` itself on a free port of 127.0.0.1 and stops it at the end; in real use
-the server runs once and every script points at it with HERON_TRACKING_URI (or MLFLOW_TRACKING_URI).
+This script starts a Heron server itself (in a background thread) on a free port of 127.0.0.1 and stops
+it at the end; in real use the server runs once and every script points at it with HERON_TRACKING_URI
+(or MLFLOW_TRACKING_URI).
 """
 
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 
 import heron
 from heron import MlflowClient
 from heron.registry import get_underlying_uri
+from heron.server import BackgroundServer, Settings
 
 workdir = tempfile.mkdtemp(prefix="heron-registry-demo-")
-with socket.socket() as sock:
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-
-server = subprocess.Popen(
-    [
-        sys.executable, "-m", "heron.cli", "server",
-        "--backend-store-uri", f"sqlite:///{workdir}/team.db",
-        "--artifacts-destination", f"{workdir}/artifacts",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-    ]
-)
-url = f"http://127.0.0.1:{port}"
+server = BackgroundServer(
+    Settings(backend_store_uri=f"sqlite:///{workdir}/team.db", artifacts_destination=f"{workdir}/artifacts")
+).start()  # heron server on 127.0.0.1 and a free port, in a thread of this script
+url = server.url
 try:
-    for _ in range(300):  # wait until it answers
-        try:
-            if urllib.request.urlopen(f"{url}/health", timeout=1).read() == b"OK":
-                break
-        except OSError:
-            time.sleep(0.1)
-
     heron.set_tracking_uri(url)  # the registry lives on the server too
 
     # Models: register a run's model, point an alias at it, resolve models:/ URIs.
@@ -60,5 +40,4 @@ try:
     print(prompt.format(question="What is MLflow?"))
     assert prompt.version == 2
 finally:
-    server.send_signal(signal.SIGTERM)  # graceful: in-flight requests finish first
-    server.wait(timeout=60)
+    server.stop()  # graceful: in-flight requests finish first

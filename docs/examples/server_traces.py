@@ -1,46 +1,25 @@
 """Traces against a Heron server: trace an app with an http:// tracking URI, then read, search, assess
 and delete its traces with the same functions as on a local store.
 
-This script starts the server itself on a free port of 127.0.0.1 and stops it at the end; in real use you
-run `heron server ...` once and set HERON_TRACKING_URI=http://HOST:PORT. The OpenAI client reads
-OPENAI_BASE_URL and OPENAI_API_KEY from the environment.
+This script starts a Heron server itself (in a background thread) on a free port of 127.0.0.1 and stops
+it at the end; in real use you run `heron server ...` once and set HERON_TRACKING_URI=http://HOST:PORT.
+The OpenAI client reads OPENAI_BASE_URL and OPENAI_API_KEY from the environment.
 """
 
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 
 import openai
 
 import heron
 import heron.openai
+from heron.server import BackgroundServer, Settings
 
 workdir = tempfile.mkdtemp(prefix="heron-traces-demo-")
-with socket.socket() as sock:
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-
-server = subprocess.Popen(
-    [
-        sys.executable, "-m", "heron.cli", "server",
-        "--backend-store-uri", f"sqlite:///{workdir}/team.db",
-        "--artifacts-destination", f"{workdir}/artifacts",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-    ]
-)
-url = f"http://127.0.0.1:{port}"
+server = BackgroundServer(
+    Settings(backend_store_uri=f"sqlite:///{workdir}/team.db", artifacts_destination=f"{workdir}/artifacts")
+).start()  # heron server on 127.0.0.1 and a free port, in a thread of this script
+url = server.url
 try:
-    for _ in range(300):  # wait until it answers
-        try:
-            if urllib.request.urlopen(f"{url}/health", timeout=1).read() == b"OK":
-                break
-        except OSError:
-            time.sleep(0.1)
-
     heron.set_tracking_uri(url)  # spans go to the server over OTLP; reads use its trace routes
     heron.set_experiment("support-bot")
     heron.openai.autolog()
@@ -73,5 +52,4 @@ try:
     assert heron.get_trace(info.trace_id) is None
 finally:
     heron.openai.autolog(disable=True)
-    server.send_signal(signal.SIGTERM)  # graceful: in-flight requests finish first
-    server.wait(timeout=60)
+    server.stop()  # graceful: in-flight requests finish first

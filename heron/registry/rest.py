@@ -110,13 +110,7 @@ class RestRegistryStore:
         order_by: Sequence[str] | None,
         page_token: str | None,
     ) -> PagedList[RegisteredModel]:
-        query: dict[str, Any] = {"max_results": max_results}
-        if filter_string:
-            query["filter"] = filter_string
-        if order_by:
-            query["order_by"] = list(order_by)
-        if page_token:
-            query["page_token"] = page_token
+        query = _search_query(filter_string, max_results, order_by, page_token)
         endpoint = self._model_or_prompt(kind, "registered-models/search", "search")
         found = self._call("GET", kind, endpoint, query, idempotent=True)
         items = found.get("registered_models" if kind == "model" else "prompts", ())
@@ -228,13 +222,7 @@ class RestRegistryStore:
         order_by: Sequence[str] | None,
         page_token: str | None,
     ) -> PagedList[ModelVersion]:
-        query: dict[str, Any] = {"max_results": max_results}
-        if filter_string:
-            query["filter"] = filter_string
-        if order_by:
-            query["order_by"] = list(order_by)
-        if page_token:
-            query["page_token"] = page_token
+        query = _search_query(filter_string, max_results, order_by, page_token)
         endpoint = self._model_or_prompt(kind, "model-versions/search", "versions/search")
         found = self._call("GET", kind, endpoint, query, idempotent=True)
         items = found.get("model_versions" if kind == "model" else "prompt_versions", ())
@@ -258,3 +246,17 @@ class RestRegistryStore:
     def delete_registered_model_alias(self, kind: Kind, name: str, alias: str) -> None:
         endpoint = self._model_or_prompt(kind, "registered-models/alias", "alias")
         self._call("DELETE", kind, endpoint, {"name": name, "alias": alias}, idempotent=True)
+
+
+def _search_query(
+    filter_string: str | None, max_results: int, order_by: Sequence[str] | None, page_token: str | None
+) -> dict[str, Any]:
+    """The query string of a registry search (MLflow's field names), leaving out what is unset."""
+    query: dict[str, Any] = {"max_results": max_results}
+    if filter_string:
+        query["filter"] = filter_string
+    if order_by:
+        query["order_by"] = list(order_by)
+    if page_token:
+        query["page_token"] = page_token
+    return query

@@ -19,7 +19,15 @@ from heron.server.access import AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
 from heron.server.registered_models import is_mlflow_prompt, split_models_only_clause
-from heron.server.registry_messages import ModelVersionOut, Name, SearchMaxResults, VersionField
+from heron.server.registry_messages import (
+    DeleteVersionTag,
+    ModelVersionOut,
+    ModelVersionResponse,
+    Name,
+    SearchMaxResults,
+    SetVersionTag,
+    VersionRefBody,
+)
 
 __all__ = ["router"]
 
@@ -35,11 +43,6 @@ class CreateModelVersion(Body):
     description: Text | None = None
 
 
-class VersionRefBody(Body):
-    name: Name
-    version: VersionField
-
-
 class UpdateModelVersion(VersionRefBody):
     description: Text | None = None
 
@@ -47,19 +50,6 @@ class UpdateModelVersion(VersionRefBody):
 class TransitionStage(VersionRefBody):
     stage: Text
     archive_existing_versions: bool = False
-
-
-class SetVersionTag(VersionRefBody):
-    key: Text
-    value: Text
-
-
-class DeleteVersionTag(VersionRefBody):
-    key: Text
-
-
-class ModelVersionResponse(BaseModel):
-    model_version: ModelVersionOut
 
 
 class SearchModelVersionsOut(BaseModel):

@@ -1,9 +1,9 @@
 """The registry's web pages: registered models and their versions, prompts, a prompt version's template,
 a side-by-side diff of two prompt versions, and the traces that used a prompt version.
 
-Pages read the server's own database through the registry and prompt client methods users call
-(``search_registered_models``, ``get_prompt_version`` …), bound to the server's store rather than
-looked up by URI, so the server keeps one connection pool. Templates autoescape every value.
+Pages read the server's own database through the server's ``MlflowClient`` (the registry and prompt
+methods users call: ``search_registered_models``, ``get_prompt_version`` …), bound to the server's
+store rather than looked up by URI, so the server keeps one connection pool. Templates autoescape every value.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from heron.auth.records import EXPERIMENT, REGISTERED_MODEL
 from heron.errors import HeronError
-from heron.prompts.client import PromptClientMethods
 from heron.prompts.links import prompt_tag
 from heron.prompts.records import PromptVersion
 from heron.registry import validation
-from heron.registry.sqlstore import SqlRegistryStore
-from heron.registry.store import RegistryStore
 from heron.server.access import Access, access_of
 from heron.server.context import Ctx, ServerContext
 from heron.server.render import error_page, render
@@ -42,18 +39,6 @@ class _HasName(Protocol):
 
 
 _Named = TypeVar("_Named", bound=_HasName)
-
-
-class _Registry(PromptClientMethods):
-    """The model and prompt registry methods over the server's own database."""
-
-    def __init__(self, ctx: ServerContext) -> None:
-        self._registry_uri = ctx.store.location.uri
-        self._store = SqlRegistryStore(ctx.store.db)  # cheap: holds the database, opens nothing
-
-    @property
-    def _registry(self) -> RegistryStore:
-        return self._store
 
 
 def _readable(access: Access, found: Iterable[_Named]) -> list[_Named]:
@@ -95,7 +80,7 @@ def models(request: Request, ctx: Ctx, filter: str = "", page_token: str = "") -
     page token answers 400 with the message under the search box."""
     query = filter.strip()
     try:
-        found = _Registry(ctx).search_registered_models(query or None, PAGE_SIZE, None, page_token or None)
+        found = ctx.client.search_registered_models(query or None, PAGE_SIZE, None, page_token or None)
     except HeronError as exc:
         return render(request, ctx, "models.html", 400, rows=[], filter=query, error=exc, next_url=None,
                       first_url="/models")
@@ -108,7 +93,7 @@ def models(request: Request, ctx: Ctx, filter: str = "", page_token: str = "") -
 @router.get("/models/{name}")
 def model(request: Request, ctx: Ctx, name: str, page_token: str = "") -> Response:
     """A registered model: description, tags, aliases and its versions (newest first, 50 a page)."""
-    registry = _Registry(ctx)
+    registry = ctx.client
     try:
         found = registry.get_registered_model(name)
         versions = registry.search_model_versions(f"name = {_quoted(name)}", PAGE_SIZE, None, page_token or None)
@@ -124,7 +109,7 @@ def model(request: Request, ctx: Ctx, name: str, page_token: str = "") -> Respon
 def model_version(request: Request, ctx: Ctx, name: str, version: str) -> Response:
     """One model version: stage, status, aliases, tags, source and the run that produced it."""
     try:
-        found = _Registry(ctx).get_model_version(name, _version(version, "The version in the URL"))
+        found = ctx.client.get_model_version(name, _version(version, "The version in the URL"))
     except HeronError as exc:
         return error_page(request, ctx, exc)
     return render(request, ctx, "model_version.html", name=found.name, model_url=registry_view.model_url(found.name),
@@ -139,7 +124,7 @@ def prompts(request: Request, ctx: Ctx, filter: str = "", page_token: str = "") 
     """Prompts, 50 a page; ``filter`` is search_prompts' language (``name LIKE 'qa%'``)."""
     query = filter.strip()
     try:
-        found = _Registry(ctx).search_prompts(query or None, PAGE_SIZE, page_token or None)
+        found = ctx.client.search_prompts(query or None, PAGE_SIZE, page_token or None)
     except HeronError as exc:
         return render(request, ctx, "prompts.html", 400, rows=[], filter=query, error=exc, next_url=None,
                       first_url="/prompts")
@@ -152,7 +137,7 @@ def prompts(request: Request, ctx: Ctx, filter: str = "", page_token: str = "") 
 @router.get("/prompts/{name}")
 def prompt(request: Request, ctx: Ctx, name: str, page_token: str = "") -> Response:
     """A prompt: description, tags, aliases, its versions with commit messages, and a diff chooser."""
-    registry = _Registry(ctx)
+    registry = ctx.client
     try:
         found = registry.get_prompt(name)
         if found is None:
@@ -170,7 +155,7 @@ def prompt(request: Request, ctx: Ctx, name: str, page_token: str = "") -> Respo
 def prompt_version(request: Request, ctx: Ctx, name: str, version: str) -> Response:
     """A prompt version: its template with the variables marked, and the traces that used it."""
     try:
-        found = _Registry(ctx).get_prompt_version(name, _version(version, "The version in the URL"))
+        found = ctx.client.get_prompt_version(name, _version(version, "The version in the URL"))
     except HeronError as exc:
         return error_page(request, ctx, exc)
     traces, more = _traces_of(ctx, access_of(request), found)
@@ -210,7 +195,7 @@ def prompt_diff(
 ) -> Response:
     """Two versions of a prompt side by side (``?from=1&to=2``; by default the newest against the one
     before it). A version that is not a number answers 400 naming the parameter; an unknown one 404."""
-    registry = _Registry(ctx)
+    registry = ctx.client
     try:
         found = registry.get_prompt(name)
         if found is None or found.latest_version is None:

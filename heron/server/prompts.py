@@ -23,11 +23,18 @@ from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
 from heron.server.registered_models import version_ref
 from heron.server.registry_messages import (
+    DeleteAlias,
+    DeleteTag,
+    DeleteVersionTag,
     ModelVersionOut,
     Name,
+    NameRef,
     RegisteredModelOut,
     SearchMaxResults,
-    VersionField,
+    SetAlias,
+    SetTag,
+    SetVersionTag,
+    VersionRefBody,
 )
 
 __all__ = ["router"]
@@ -50,46 +57,6 @@ class RegisterPrompt(Body):
     response_format: dict[str, JsonValue] | None = None
     model_config_: dict[str, JsonValue] | None = Field(default=None, alias="model_config")
     template_format: Text | None = None
-
-
-class NameRef(Body):
-    name: Name
-
-
-class SetTag(Body):
-    name: Name
-    key: Text
-    value: Text
-
-
-class DeleteTag(Body):
-    name: Name
-    key: Text
-
-
-class VersionRefBody(Body):
-    name: Name
-    version: VersionField
-
-
-class SetVersionTag(VersionRefBody):
-    key: Text
-    value: Text
-
-
-class DeleteVersionTag(VersionRefBody):
-    key: Text
-
-
-class SetAlias(Body):
-    name: Name
-    alias: Text
-    version: VersionField
-
-
-class DeleteAlias(Body):
-    name: Name
-    alias: Text
 
 
 class PromptResponse(BaseModel):

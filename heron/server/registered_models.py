@@ -19,11 +19,16 @@ from heron.server.access import AccessDep
 from heron.server.context import Ctx
 from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
 from heron.server.registry_messages import (
+    DeleteAlias,
+    DeleteTag,
     ModelVersionOut,
+    ModelVersionResponse,
     Name,
+    NameRef,
     RegisteredModelOut,
     SearchMaxResults,
-    VersionField,
+    SetAlias,
+    SetTag,
 )
 
 __all__ = ["heron_router", "router", "version_ref", "is_mlflow_prompt", "split_models_only_clause"]
@@ -48,35 +53,9 @@ class UpdateRegisteredModel(Body):
     description: Text | None = None
 
 
-class NameRef(Body):
-    name: Name
-
-
-class SetTag(Body):
-    name: Name
-    key: Text
-    value: Text
-
-
-class DeleteTag(Body):
-    name: Name
-    key: Text
-
-
 class GetLatestVersions(Body):
     name: Name
     stages: list[Text] = []
-
-
-class SetAlias(Body):
-    name: Name
-    alias: Text
-    version: VersionField
-
-
-class DeleteAlias(Body):
-    name: Name
-    alias: Text
 
 
 class RegisteredModelResponse(BaseModel):
@@ -90,10 +69,6 @@ class SearchRegisteredModelsOut(BaseModel):
 
 class ModelVersionsOut(BaseModel):
     model_versions: list[ModelVersionOut] = []
-
-
-class ModelVersionResponse(BaseModel):
-    model_version: ModelVersionOut
 
 
 def _model(model: RegisteredModel) -> Response:

@@ -12,17 +12,26 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, Strict, WithJsonSchema
 
-from heron.server.messages import NO_NUL, KeyValueOut
+from heron.server.messages import NO_NUL, Body, KeyValueOut, Text
 
 __all__ = [
     "AliasOut",
+    "DeleteAlias",
+    "DeleteTag",
+    "DeleteVersionTag",
     "MAX_SEARCH_RESULTS",
     "ModelVersionOut",
-    "PromptContentOut",
+    "ModelVersionResponse",
     "Name",
+    "NameRef",
+    "PromptContentOut",
     "RegisteredModelOut",
     "SearchMaxResults",
+    "SetAlias",
+    "SetTag",
+    "SetVersionTag",
     "VersionField",
+    "VersionRefBody",
 ]
 
 MAX_SEARCH_RESULTS = 200_000
@@ -84,3 +93,49 @@ class RegisteredModelOut(BaseModel):
     tags: list[KeyValueOut] = []
     aliases: list[AliasOut] = []
 
+
+# Request bodies shared by the registered-model, model-version and prompt routes.
+
+
+class NameRef(Body):
+    name: Name
+
+
+class SetTag(Body):
+    name: Name
+    key: Text
+    value: Text
+
+
+class DeleteTag(Body):
+    name: Name
+    key: Text
+
+
+class SetAlias(Body):
+    name: Name
+    alias: Text
+    version: VersionField
+
+
+class DeleteAlias(Body):
+    name: Name
+    alias: Text
+
+
+class VersionRefBody(Body):
+    name: Name
+    version: VersionField
+
+
+class SetVersionTag(VersionRefBody):
+    key: Text
+    value: Text
+
+
+class DeleteVersionTag(VersionRefBody):
+    key: Text
+
+
+class ModelVersionResponse(BaseModel):
+    model_version: ModelVersionOut

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 import heron
-from heron.server import Settings
+from heron.server import BackgroundServer, Settings
 from tests.pgserver import PostgresServer
-from tests.server.live import LiveServer
 from tests.tracking import test_artifacts
 
 # A real S3 API (moto) and a fresh bucket, shared with the artifact tests.
@@ -29,9 +28,9 @@ def server_settings(tmp_path: Path, store_uri: str | None = None, **kwargs: obje
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path) -> Iterator[BackgroundServer]:
     """A server on a fresh SQLite store, artifacts proxied into tmp_path/server/artifacts."""
-    with LiveServer(server_settings(tmp_path)) as server:
+    with BackgroundServer(server_settings(tmp_path)) as server:
         yield server
 
 
@@ -42,6 +41,6 @@ def remote_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "postgres":
         pg: PostgresServer = request.getfixturevalue("postgres_server")
         store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
-    with LiveServer(server_settings(tmp_path, store_uri)) as server:
+    with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
         heron.set_tracking_uri(server.url)
         yield server.url

@@ -21,14 +21,13 @@ from fastapi.routing import APIRoute
 
 import heron
 from heron.errors import HeronError
-from heron.server import Settings, create_app
+from heron.server import BackgroundServer, Settings, create_app
 from heron.server.app import ROUTERS
 from heron.server.cli import exposure_warning
 from heron.server.policy import rule_for
 from heron.tracking.store.schema import metadata
 from tests.pgserver import PostgresServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 ADMIN = ("admin", "admin-password")
 READER = ("reader", "reader-password")  # no permission given: the default, READ
@@ -40,7 +39,7 @@ TRACE_HEX = "5b8aa5a2d2c872e8321cf37308d69df2"
 
 @dataclass
 class Seeded:
-    server: LiveServer
+    server: BackgroundServer
     db_url: str
     team: str  # an experiment id
     private: str  # an experiment the reader has NO_PERMISSIONS on
@@ -77,7 +76,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         store_uri = pg.create_database(f"a_{uuid.uuid4().hex[:12]}")
     settings = server_settings(tmp_path, store_uri, auth=True)
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
-    with LiveServer(settings) as server:
+    with BackgroundServer(settings) as server:
         s = Seeded(server, settings.backend_store_uri, "", "", "", TRACE_HEX)
         for user in (READER, EDITOR, MANAGER):
             _ok(s.call("POST", f"{MLFLOW}/users/create", ADMIN, json={"username": user[0], "password": user[1]}))
@@ -484,7 +483,7 @@ def test_registry_and_prompt_routes_key_on_the_name() -> None:
 def test_the_default_permission_applies_where_none_was_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              default: str) -> None:
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
-    with LiveServer(server_settings(tmp_path, auth=True, default_permission=default)) as server:
+    with BackgroundServer(server_settings(tmp_path, auth=True, default_permission=default)) as server:
         def call(method: str, path: str, auth: tuple[str, str], **kwargs: Any) -> httpx.Response:
             return httpx.request(method, server.url + path, auth=auth, timeout=30, **kwargs)
 

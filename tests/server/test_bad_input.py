@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 import heron
-from heron.server import Settings
+from heron.server import BackgroundServer, Settings
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 API = "/api/2.0/mlflow"
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
@@ -25,7 +24,7 @@ PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 def api(tmp_path: Path) -> Iterator[tuple[httpx.Client, str]]:
     """An HTTP client on a small-limit server (64 KiB bodies, 1 MiB artifacts) and a run of its own."""
     settings: Settings = server_settings(tmp_path, max_body_bytes=64 * 1024, max_artifact_bytes=1024 * 1024)
-    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+    with BackgroundServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         run = http.post(f"{API}/runs/create", json={"experiment_id": "0", "start_time": 1}).json()
         heron.set_tracking_uri(server.url)
         yield http, run["run"]["info"]["run_id"]
@@ -243,7 +242,7 @@ def test_values_wider_than_their_columns_are_400_on_both_backends(
     store_uri = None
     if backend == "postgres":
         store_uri = request.getfixturevalue("postgres_server").create_database(f"b_{uuid.uuid4().hex[:12]}")
-    with LiveServer(server_settings(tmp_path, store_uri)) as server, httpx.Client(base_url=server.url) as http:
+    with BackgroundServer(server_settings(tmp_path, store_uri)) as server, httpx.Client(base_url=server.url) as http:
         _error(http.post(f"{API}/runs/create", json={"user_id": "u" * 257}), 400, "INVALID_PARAMETER_VALUE", "'user_id'")
         too_long = {"name": "x", "artifact_location": "s3://b/" + "a" * 1000}
         _error(http.post(f"{API}/experiments/create", json=too_long), 400, "INVALID_PARAMETER_VALUE", "'artifact_location'")

@@ -19,14 +19,14 @@ from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
 from tests.server.conftest import server_settings  # noqa: E402
-from tests.server.live import LiveServer  # noqa: E402
+from tests.server.live import BackgroundServer  # noqa: E402
 
 EXAMPLES_PER_OPERATION = 12
 
 
 @pytest.fixture
-def fuzzed_server(tmp_path: Path) -> Iterator[LiveServer]:
-    with LiveServer(server_settings(tmp_path, max_body_bytes=256 * 1024)) as server:
+def fuzzed_server(tmp_path: Path) -> Iterator[BackgroundServer]:
+    with BackgroundServer(server_settings(tmp_path, max_body_bytes=256 * 1024)) as server:
         yield server
 
 
@@ -44,7 +44,7 @@ def _check(case: Any, failures: list[str]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
-def test_no_input_makes_the_server_fail(fuzzed_server: LiveServer, mode: GenerationMode) -> None:
+def test_no_input_makes_the_server_fail(fuzzed_server: BackgroundServer, mode: GenerationMode) -> None:
     schema = schemathesis.openapi.from_url(f"{fuzzed_server.url}/openapi.json")
     failures: list[str] = []
     operations = 0

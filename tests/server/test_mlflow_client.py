@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import heron
-from tests.server.live import LiveServer
+from heron.server import BackgroundServer
 
 pytest.importorskip("mlflow", reason="the mlflow client (mlflow-skinny) is a test dependency")
 
@@ -78,7 +78,7 @@ _TRAINING_SCRIPT = textwrap.dedent(
 )
 
 
-def test_mlflow_client_trains_against_heron_and_heron_reads_it(live_server: LiveServer, tmp_path: Path) -> None:
+def test_mlflow_client_trains_against_heron_and_heron_reads_it(live_server: BackgroundServer, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
     env.update(
         MLFLOW_TRACKING_URI=live_server.url,
@@ -183,7 +183,7 @@ _REGISTRY_SCRIPT = textwrap.dedent(
 )
 
 
-def test_mlflow_client_registers_models_on_heron_and_heron_reads_them(live_server: LiveServer, tmp_path: Path) -> None:
+def test_mlflow_client_registers_models_on_heron_and_heron_reads_them(live_server: BackgroundServer, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
     env.update(
         MLFLOW_TRACKING_URI=live_server.url,

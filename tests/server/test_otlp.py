@@ -28,12 +28,12 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+from heron.server import BackgroundServer
 from heron.server.context import open_store
 from heron.tracing.records import Trace
 from heron.tracing.sqlstore import SqlTraceStore as TraceStore
 from tests.fakes.openai_server import FakeOpenAI
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 TRACE_HEX = "0af7651916cd43dd8448eb211c80319c"
 ROOT_HEX = "b7ad6b7169203331"
@@ -41,29 +41,29 @@ CHILD_HEX = "00f067aa0ba902b7"
 
 
 @pytest.fixture
-def store(live_server: LiveServer) -> Iterator[TraceStore]:
+def store(live_server: BackgroundServer) -> Iterator[TraceStore]:
     db = open_store(live_server.settings.resolved()).db
     yield TraceStore(db)
     db.dispose()
 
 
 @pytest.fixture(scope="module")
-def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
     """One server for the malformed-payload tests (none of them may write anything)."""
-    with LiveServer(server_settings(tmp_path_factory.mktemp("otlp"), max_body_bytes=4096)) as server:
+    with BackgroundServer(server_settings(tmp_path_factory.mktemp("otlp"), max_body_bytes=4096)) as server:
         yield server
 
 
-def _db_file(server: LiveServer) -> str:
+def _db_file(server: BackgroundServer) -> str:
     return server.settings.backend_store_uri.removeprefix("sqlite:///")
 
 
-def _count(server: LiveServer, table: str) -> int:
+def _count(server: BackgroundServer, table: str) -> int:
     with sqlite3.connect(_db_file(server)) as conn:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
-def _experiment(server: LiveServer, name: str) -> str:
+def _experiment(server: BackgroundServer, name: str) -> str:
     r = httpx.post(f"{server.url}/api/2.0/mlflow/experiments/create", json={"name": name})
     assert r.status_code == 200, r.text
     return str(r.json()["experiment_id"])
@@ -89,7 +89,7 @@ def _llm_attributes() -> dict[str, Any]:
 # ------------------------------------------------------------------------------ (a) official exporter
 
 
-def test_official_exporter_protobuf_with_resource_experiment(live_server: LiveServer, store: TraceStore) -> None:
+def test_official_exporter_protobuf_with_resource_experiment(live_server: BackgroundServer, store: TraceStore) -> None:
     exp = _experiment(live_server, "otlp-resource")
     provider = _provider(OTLPSpanExporter(endpoint=f"{live_server.url}/v1/traces"), {"heron.experiment_id": exp})
     tracer = provider.get_tracer("app")
@@ -108,7 +108,7 @@ def test_official_exporter_protobuf_with_resource_experiment(live_server: LiveSe
     assert llm.parent_id == trace.search_spans(name="agent")[0].span_id
 
 
-def test_official_exporter_gzip_and_header_routing(live_server: LiveServer, store: TraceStore) -> None:
+def test_official_exporter_gzip_and_header_routing(live_server: BackgroundServer, store: TraceStore) -> None:
     resource_exp = _experiment(live_server, "from-resource")
     header_exp = _experiment(live_server, "from-header")
     exporter = OTLPSpanExporter(endpoint=f"{live_server.url}/v1/traces", compression=Compression.Gzip,
@@ -121,7 +121,7 @@ def test_official_exporter_gzip_and_header_routing(live_server: LiveServer, stor
     assert store.search([resource_exp], None, None, 10, None, None)[0] == []
 
 
-def test_default_experiment_when_nothing_says(live_server: LiveServer, store: TraceStore) -> None:
+def test_default_experiment_when_nothing_says(live_server: BackgroundServer, store: TraceStore) -> None:
     provider = _provider(OTLPSpanExporter(endpoint=f"{live_server.url}/v1/traces"))
     with provider.get_tracer("app").start_as_current_span("plain"):
         pass
@@ -132,7 +132,7 @@ def test_default_experiment_when_nothing_says(live_server: LiveServer, store: Tr
 # --------------------------------------------------------------------------- (b) Heron's own exporter
 
 
-def test_heron_exporter_over_otlp_in_a_subprocess(live_server: LiveServer, store: TraceStore, tmp_path: Path) -> None:
+def test_heron_exporter_over_otlp_in_a_subprocess(live_server: BackgroundServer, store: TraceStore, tmp_path: Path) -> None:
     exp = _experiment(live_server, "heron-app")
     script = textwrap.dedent(f"""
         import heron
@@ -183,7 +183,7 @@ def _span_request(span_id: str, parent: str | None, attributes: dict[str, Any]) 
     return message
 
 
-def test_children_before_the_marked_first_span_follow_it(live_server: LiveServer, store: TraceStore) -> None:
+def test_children_before_the_marked_first_span_follow_it(live_server: BackgroundServer, store: TraceStore) -> None:
     """Heron's exporter marks only a trace's first span with its experiment; children of a long-running
     root go out in earlier requests and must not leave the trace in Default."""
     exp = _experiment(live_server, "late-root")
@@ -202,7 +202,7 @@ def test_children_before_the_marked_first_span_follow_it(live_server: LiveServer
 
 
 def test_openinference_openai_spans_get_tokens_and_cost(
-    live_server: LiveServer, store: TraceStore, fake_openai: FakeOpenAI
+    live_server: BackgroundServer, store: TraceStore, fake_openai: FakeOpenAI
 ) -> None:
     instrumentation = pytest.importorskip("openinference.instrumentation.openai")
     exp = _experiment(live_server, "openinference")
@@ -249,7 +249,7 @@ def _json_request(span_id: str = CHILD_HEX, trace_id: str = TRACE_HEX) -> dict[s
     }]}
 
 
-def test_json_payload_with_hex_ids(live_server: LiveServer, store: TraceStore) -> None:
+def test_json_payload_with_hex_ids(live_server: BackgroundServer, store: TraceStore) -> None:
     r = httpx.post(f"{live_server.url}/v1/traces", content=json.dumps(_json_request()),
                    headers={"content-type": "application/json"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json" and r.json() == {}
@@ -262,7 +262,7 @@ def test_json_payload_with_hex_ids(live_server: LiveServer, store: TraceStore) -
     assert trace.search_spans(name="root")[0].status.description == "boom"
 
 
-def test_gzip_json_and_protobuf_answer_in_kind(live_server: LiveServer, store: TraceStore) -> None:
+def test_gzip_json_and_protobuf_answer_in_kind(live_server: BackgroundServer, store: TraceStore) -> None:
     body = gzip.compress(json.dumps(_json_request()).encode())
     r = httpx.post(f"{live_server.url}/v1/traces", content=body,
                    headers={"content-type": "application/json; charset=utf-8", "content-encoding": "gzip"})
@@ -293,7 +293,7 @@ def test_gzip_json_and_protobuf_answer_in_kind(live_server: LiveServer, store: T
         (b"{}", {"content-type": "application/json", "x-heron-experiment-id": "abc"}, "x-heron-experiment-id"),
     ],
 )
-def test_malformed_payloads_get_400(refusing: LiveServer, content: bytes, headers: dict[str, str],
+def test_malformed_payloads_get_400(refusing: BackgroundServer, content: bytes, headers: dict[str, str],
                                     reason: str) -> None:
     r = httpx.post(f"{refusing.url}/v1/traces", content=content, headers=headers)
     assert r.status_code == 400, r.text
@@ -301,7 +301,7 @@ def test_malformed_payloads_get_400(refusing: LiveServer, content: bytes, header
     assert reason in r.json()["message"]
 
 
-def test_one_bad_span_writes_nothing(refusing: LiveServer) -> None:
+def test_one_bad_span_writes_nothing(refusing: BackgroundServer) -> None:
     good = _json_request()
     bad = _json_request(trace_id="1" * 32)
     good["resourceSpans"].extend(bad["resourceSpans"])
@@ -320,7 +320,7 @@ def test_one_bad_span_writes_nothing(refusing: LiveServer) -> None:
     assert (_count(refusing, "traces"), _count(refusing, "spans")) == (0, 0)
 
 
-def test_gzip_bomb_is_refused(refusing: LiveServer) -> None:
+def test_gzip_bomb_is_refused(refusing: BackgroundServer) -> None:
     body = gzip.compress(b" " * 100_000)  # small on the wire, over the 4 KiB limit once decompressed
     r = httpx.post(f"{refusing.url}/v1/traces", content=body,
                    headers={"content-type": "application/json", "content-encoding": "gzip"})

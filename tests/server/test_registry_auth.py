@@ -22,11 +22,11 @@ from fastapi.routing import APIRoute
 import heron
 from heron import MlflowClient
 from heron.errors import HeronError
+from heron.server import BackgroundServer
 from heron.server.app import ROUTERS
 from heron.server.policy import FILTERED, rule_for
 from tests.pgserver import PostgresServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 ADMIN = ("admin", "admin-password")
 ALICE = ("alice", "alice-password")  # EDIT on shared-model and shared-prompt; nothing else (default NONE)
@@ -38,7 +38,7 @@ PROMPTS = "/api/2.0/heron/prompts"
 
 @dataclass
 class Registry:
-    server: LiveServer
+    server: BackgroundServer
 
     def call(self, method: str, path: str, auth: tuple[str, str] | None = ALICE, **kwargs: Any) -> httpx.Response:
         return httpx.request(method, self.server.url + path, auth=auth, timeout=30, **kwargs)
@@ -61,7 +61,7 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         pg: PostgresServer = request.getfixturevalue("postgres_server")
         store_uri = pg.create_database(f"r_{uuid.uuid4().hex[:12]}")
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
-    with LiveServer(server_settings(tmp_path, store_uri, auth=True, default_permission="NO_PERMISSIONS")) as server:
+    with BackgroundServer(server_settings(tmp_path, store_uri, auth=True, default_permission="NO_PERMISSIONS")) as server:
         r = Registry(server)
         r.ok("POST", f"{MLFLOW}/users/create", ADMIN, json={"username": ALICE[0], "password": ALICE[1]})
         for name in ("shared-model", "secret-model"):

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from heron.server import BackgroundServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 RM = "/api/2.0/mlflow/registered-models"
 MV = "/api/2.0/mlflow/model-versions"
@@ -22,7 +22,7 @@ PROMPTS = "/api/2.0/heron/prompts"
 def http(tmp_path: Path) -> Iterator[httpx.Client]:
     """An HTTP client on a live server holding model 'm' (versions 1 and 2, alias champion -> 1) and
     prompt 'p' (one version)."""
-    with LiveServer(server_settings(tmp_path)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with BackgroundServer(server_settings(tmp_path)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         assert client.post(f"{RM}/create", json={"name": "m", "tags": [{"key": "team", "value": "risk"}]}).status_code == 200
         for i in (1, 2):
             assert client.post(f"{MV}/create", json={"name": "m", "source": f"s3://b/{i}"}).status_code == 200

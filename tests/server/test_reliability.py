@@ -12,8 +12,8 @@ import pytest
 
 import heron
 from heron.entities import Metric, Param, RunTag
+from heron.server import BackgroundServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 CLIENTS = 16
 BATCHES = 200
@@ -34,7 +34,7 @@ def _client_logs(url: str, run_id: str, client: int) -> None:
 
 
 @pytest.mark.slow
-def test_sixteen_clients_log_batches_into_one_run_and_every_value_is_stored_once(live_server: LiveServer) -> None:
+def test_sixteen_clients_log_batches_into_one_run_and_every_value_is_stored_once(live_server: BackgroundServer) -> None:
     run_id = heron.Client(live_server.url).create_run("0").info.run_id
     start = time.monotonic()
     with ThreadPoolExecutor(CLIENTS) as pool:
@@ -69,7 +69,7 @@ def _in_thread(target: Callable[[], None]) -> tuple[threading.Thread, list[BaseE
 
 @pytest.mark.slow
 def test_a_client_keeps_going_across_server_restarts_and_loses_nothing(tmp_path: Path) -> None:
-    server = LiveServer(server_settings(tmp_path)).start()
+    server = BackgroundServer(server_settings(tmp_path)).start()
     try:
         heron.set_tracking_uri(server.url)
         steps = 300

@@ -18,8 +18,8 @@ from heron import MlflowClient
 from heron.errors import HeronError
 from heron.registry import get_registry_store
 from heron.registry.rest import RestRegistryStore
+from heron.server import BackgroundServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.server.test_remote_tracking import _Recorder
 
 
@@ -53,7 +53,7 @@ def test_tracking_token_is_sent_on_registry_calls(tmp_path: Path, monkeypatch: p
         recorders.append(_Recorder(app))
         return recorders[-1]
 
-    with LiveServer(server_settings(tmp_path), wrap=wrap) as server:
+    with BackgroundServer(server_settings(tmp_path), wrap=wrap) as server:
         monkeypatch.setenv("HERON_TRACKING_TOKEN", "s3cret-token")
         heron.set_tracking_uri(server.url)
         heron.register_model("s3://b/1", "m")
@@ -67,7 +67,7 @@ def test_tracking_token_is_sent_on_registry_calls(tmp_path: Path, monkeypatch: p
 
 
 def test_a_client_keeps_going_across_a_server_restart(tmp_path: Path) -> None:
-    server = LiveServer(server_settings(tmp_path)).start()
+    server = BackgroundServer(server_settings(tmp_path)).start()
     try:
         heron.set_tracking_uri(server.url)
         heron.register_model("s3://b/1", "m")

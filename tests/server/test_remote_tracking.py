@@ -25,10 +25,10 @@ import heron
 import heron.artifacts
 from heron.entities import Metric, Param, RunStatus, RunTag
 from heron.errors import HeronError
+from heron.server import BackgroundServer
 from heron.tracking.artifacts import get_repository
 from heron.tracking.artifacts.http import HttpArtifactRepository
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 
 def test_experiments_and_runs_get_proxied_artifact_locations(remote_uri: str, tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_artifact_paths_are_checked_before_any_request(remote_uri: str, tmp_path
 
 
 @pytest.mark.slow
-def test_a_big_artifact_streams_both_ways(live_server: LiveServer, tmp_path: Path) -> None:
+def test_a_big_artifact_streams_both_ways(live_server: BackgroundServer, tmp_path: Path) -> None:
     """300 MB up and down through the proxy; neither side ever holds it in memory."""
     size = 300 * 1024 * 1024
     big = tmp_path / "big.bin"
@@ -216,7 +216,7 @@ def test_tracking_token_is_sent_as_a_bearer_token(tmp_path: Path, monkeypatch: p
         recorders.append(_Recorder(app))
         return recorders[-1]
 
-    with LiveServer(server_settings(tmp_path), wrap=wrap) as server:
+    with BackgroundServer(server_settings(tmp_path), wrap=wrap) as server:
         monkeypatch.setenv("HERON_TRACKING_TOKEN", "s3cret-token")
         heron.set_tracking_uri(server.url)
         with heron.start_run():
@@ -244,7 +244,7 @@ def _flaky(app: ASGIApp, failures: dict[str, int], status: int) -> ASGIApp:
 
 def test_reads_are_retried_on_503_and_writes_are_not(tmp_path: Path) -> None:
     failures: dict[str, int] = {}
-    with LiveServer(server_settings(tmp_path), wrap=lambda app: _flaky(app, failures, 503)) as server:
+    with BackgroundServer(server_settings(tmp_path), wrap=lambda app: _flaky(app, failures, 503)) as server:
         heron.set_tracking_uri(server.url)
         run = heron.Client().create_run("0")
         failures["/api/2.0/mlflow/runs/get"] = 3
@@ -304,7 +304,7 @@ def test_a_write_that_may_have_arrived_is_not_sent_twice(
     assert len(requests) > 1
 
 
-def test_server_info_health_and_version(live_server: LiveServer) -> None:
+def test_server_info_health_and_version(live_server: BackgroundServer) -> None:
     assert httpx.get(f"{live_server.url}/health").text == "OK"
     assert httpx.get(f"{live_server.url}/version").text == heron.__version__
     info: dict[str, Any] = httpx.get(f"{live_server.url}/api/3.0/mlflow/server-info").json()
@@ -317,7 +317,7 @@ def test_server_info_health_and_version(live_server: LiveServer) -> None:
 def test_the_proxy_can_keep_artifacts_in_s3(s3_bucket: str, tmp_path: Path) -> None:
     """Clients only speak HTTP to the server (no S3 client, no credentials); the server writes to S3."""
     settings = replace(server_settings(tmp_path), artifacts_destination=f"s3://{s3_bucket}/team")
-    with LiveServer(settings) as server:
+    with BackgroundServer(settings) as server:
         heron.set_tracking_uri(server.url)
         (tmp_path / "weights.bin").write_bytes(b"w" * 100_000)
         with heron.start_run() as run:

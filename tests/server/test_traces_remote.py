@@ -19,6 +19,7 @@ import pytest
 import heron
 import heron.openai
 from heron.errors import HeronError
+from heron.server import BackgroundServer
 from heron.tracing.cost import price_for
 from heron.tracing.reststore import RestTraceStore
 from heron.tracing.sqlstore import SqlTraceStore
@@ -28,7 +29,6 @@ from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAI
 from tests.pgserver import PostgresServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.tracing.test_search import (  # noqa: F401 - collected here, against the server
     test_argument_errors,
     test_dataframe,
@@ -56,7 +56,7 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "server-postgres":
         pg: PostgresServer = request.getfixturevalue("postgres_server")
         store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
-    with LiveServer(server_settings(tmp_path, store_uri)) as server:
+    with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
         os.environ["HERON_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
         heron.set_tracking_uri(server.url)
         try:
@@ -69,7 +69,7 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def sqlite_uri(tmp_path: Path) -> Iterator[str]:
     """A live server on SQLite as the tracking URI (the error tests need no PostgreSQL run)."""
-    with LiveServer(server_settings(tmp_path)) as server:
+    with BackgroundServer(server_settings(tmp_path)) as server:
         heron.set_tracking_uri(server.url)
         yield server.url
 
@@ -129,7 +129,7 @@ def test_a_bad_argument_is_refused_and_nothing_is_written(sqlite_uri: str) -> No
 
 def test_unreachable_server_names_the_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HERON_HTTP_RETRY_TIMEOUT_S", "0.3")
-    with LiveServer(server_settings(tmp_path)) as server:
+    with BackgroundServer(server_settings(tmp_path)) as server:
         url = server.url
     heron.set_tracking_uri(url)
     with pytest.raises(HeronError, match=url.replace(".", r"\.")):

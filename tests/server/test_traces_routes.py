@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from heron.server import BackgroundServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 API = "/api/2.0/heron/traces"
 
@@ -20,7 +20,7 @@ def _trace_id(n: int) -> str:
     return f"{n:032x}"
 
 
-def _ingest(server: LiveServer, n: int, tokens: int, start_s: int, experiment: str = "0") -> str:
+def _ingest(server: BackgroundServer, n: int, tokens: int, start_s: int, experiment: str = "0") -> str:
     """One single-span trace ``n`` started at ``start_s`` (seconds since the epoch)."""
     trace_id = _trace_id(n)
     body = {"resourceSpans": [{"scopeSpans": [{"spans": [{
@@ -39,11 +39,11 @@ def _ingest(server: LiveServer, n: int, tokens: int, start_s: int, experiment: s
     return trace_id
 
 
-def _post(server: LiveServer, path: str, body: dict[str, Any]) -> httpx.Response:
+def _post(server: BackgroundServer, path: str, body: dict[str, Any]) -> httpx.Response:
     return httpx.post(f"{server.url}{API}{path}", json=body)
 
 
-def _seed(server: LiveServer) -> LiveServer:
+def _seed(server: BackgroundServer) -> BackgroundServer:
     for n, tokens in enumerate([10, 200, 30], start=1):
         _ingest(server, n, tokens, 1_700_000_000 + n)
     _ingest(server, 9, 5, 1_700_000_009, experiment="7")
@@ -51,19 +51,19 @@ def _seed(server: LiveServer) -> LiveServer:
 
 
 @pytest.fixture
-def seeded(live_server: LiveServer) -> LiveServer:
+def seeded(live_server: BackgroundServer) -> BackgroundServer:
     """A fresh server with traces 1-3 in Default and 9 in experiment 7, for the tests that write."""
     return _seed(live_server)
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
     """The same traces on one server for the read-only tests of this module."""
-    with LiveServer(server_settings(tmp_path_factory.mktemp("traces"))) as server:
+    with BackgroundServer(server_settings(tmp_path_factory.mktemp("traces"))) as server:
         yield _seed(server)
 
 
-def test_get_trace(shared: LiveServer) -> None:
+def test_get_trace(shared: BackgroundServer) -> None:
     r = httpx.get(f"{shared.url}{API}/tr-{_trace_id(2)}")
     assert r.status_code == 200, r.text
     trace = r.json()["trace"]
@@ -77,7 +77,7 @@ def test_get_trace(shared: LiveServer) -> None:
     assert httpx.get(f"{shared.url}{API}/not-an-id").status_code == 400
 
 
-def test_search_filter_order_and_pages(shared: LiveServer) -> None:
+def test_search_filter_order_and_pages(shared: BackgroundServer) -> None:
     r = _post(shared, "/search", {"experiment_ids": ["0"], "filter": "trace.input_tokens > 20",
                                   "order_by": ["trace.input_tokens DESC"]})
     assert r.status_code == 200, r.text
@@ -105,13 +105,13 @@ def test_search_filter_order_and_pages(shared: LiveServer) -> None:
         {"experiment_ids": ["0"], "filter": "x' OR 1=1 --"},
     ],
 )
-def test_search_bad_input_is_400(shared: LiveServer, body: dict[str, Any]) -> None:
+def test_search_bad_input_is_400(shared: BackgroundServer, body: dict[str, Any]) -> None:
     r = _post(shared, "/search", body)
     assert r.status_code == 400, r.text
     assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 
 
-def test_delete_by_ids_and_by_time(seeded: LiveServer) -> None:
+def test_delete_by_ids_and_by_time(seeded: BackgroundServer) -> None:
     r = _post(seeded, "/delete", {"experiment_id": "0", "trace_ids": [f"tr-{_trace_id(1)}"]})
     assert r.status_code == 200 and r.json() == {"traces_deleted": 1}
     r = _post(seeded, "/delete", {"experiment_id": "0", "max_timestamp_millis": 1_700_000_003_000, "max_traces": 1})
@@ -125,7 +125,7 @@ def test_delete_by_ids_and_by_time(seeded: LiveServer) -> None:
         assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 
 
-def test_assessments(seeded: LiveServer) -> None:
+def test_assessments(seeded: BackgroundServer) -> None:
     tid = _trace_id(3)
     r = _post(seeded, f"/{tid}/assessments", {"name": "helpful", "value": True, "rationale": "on point",
                                               "source": {"source_type": "human", "source_id": "alice"},

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import heron
+from heron.server import BackgroundServer
 from tests.pgserver import PostgresServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.tracking.test_experiments import (  # noqa: F401 - collected here, against the server
     test_bad_experiment_names,
     test_create_get_by_id_and_name,
@@ -64,7 +64,7 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "server-postgres":
         pg: PostgresServer = request.getfixturevalue("postgres_server")
         store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
-    with LiveServer(server_settings(tmp_path, store_uri)) as server:
+    with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
         os.environ["HERON_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
         heron.set_tracking_uri(server.url)
         try:

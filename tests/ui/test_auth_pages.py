@@ -15,10 +15,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from heron.server import policy
+from heron.server import BackgroundServer, policy
 from tests.pgserver import PostgresServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 MLFLOW = "/api/2.0/mlflow"
 ADMIN = ("admin", "admin-password")
@@ -26,9 +25,9 @@ READER = ("reader", "reader-password")
 
 
 @pytest.fixture
-def auth_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, str, str]]:
+def auth_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[BackgroundServer, str, str]]:
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
-    with LiveServer(server_settings(tmp_path, auth=True)) as server:
+    with BackgroundServer(server_settings(tmp_path, auth=True)) as server:
         c = httpx.Client(base_url=server.url, auth=ADMIN)
         c.post(f"{MLFLOW}/users/create", json={"username": READER[0], "password": READER[1]}).raise_for_status()
         shared = c.post(f"{MLFLOW}/experiments/create", json={"name": "shared-exp"}).json()["experiment_id"]
@@ -38,7 +37,7 @@ def auth_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
         yield server, shared, secret
 
 
-def test_browser_login_navigation_and_403(browser: Any, auth_server: tuple[LiveServer, str, str]) -> None:  # noqa: F811
+def test_browser_login_navigation_and_403(browser: Any, auth_server: tuple[BackgroundServer, str, str]) -> None:  # noqa: F811
     server, shared, secret = auth_server
     anonymous = browser.new_context()
     try:  # Chromium shows its own login prompt for a 401; its request API sees the answer itself
@@ -110,7 +109,7 @@ def seeded_pages(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
         return app
 
     settings = server_settings(tmp_path, store_uri, auth=True, default_permission="NO_PERMISSIONS")
-    with LiveServer(settings, wrap=keep) as server:
+    with BackgroundServer(settings, wrap=keep) as server:
         c = httpx.Client(base_url=server.url, auth=ADMIN, timeout=30)
 
         def ok(method: str, path: str, **kwargs: Any) -> dict[str, Any]:

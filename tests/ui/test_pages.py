@@ -17,9 +17,9 @@ import pytest
 
 import heron
 import heron.openai
+from heron.server import BackgroundServer
 from tests.fakes.openai_server import FakeOpenAI
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.ui.browser import Page
 
 # Read at import: the suite's autouse fixture removes HERON_* variables before each test.
@@ -36,9 +36,9 @@ class Seeded:
     session_trace_id: str
 
 
-def _seed_store(tmp_path: Path, fake: FakeOpenAI, evil: bool = False) -> tuple[LiveServer, Seeded]:
+def _seed_store(tmp_path: Path, fake: FakeOpenAI, evil: bool = False) -> tuple[BackgroundServer, Seeded]:
     settings = server_settings(tmp_path)
-    server = LiveServer(settings).start()
+    server = BackgroundServer(settings).start()
     heron.set_tracking_uri(settings.backend_store_uri)  # the traced app writes to the server's database
     heron.openai.autolog()
     client = openai.OpenAI(base_url=fake.base_url, api_key="test", max_retries=0)
@@ -249,7 +249,7 @@ def test_pagination_follows_next_links(seeded: Seeded, monkeypatch: pytest.Monke
 
 def test_unpriced_cost_is_never_shown_as_zero(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     settings = server_settings(tmp_path)
-    with LiveServer(settings) as server:
+    with BackgroundServer(settings) as server:
         heron.set_tracking_uri(settings.backend_store_uri)
         heron.openai.autolog()
         try:

@@ -13,10 +13,9 @@ import httpx
 import pytest
 
 import heron
-from heron.server import pages_registry
+from heron.server import BackgroundServer, pages_registry
 from heron.ui.registry_view import model_url
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.ui.browser import Page
 from tests.ui.test_pages import PAYLOADS
 
@@ -78,7 +77,7 @@ def _seed(settings_uri: str, evil: bool) -> Seeded:
 
 def _served(tmp_path: Path, evil: bool) -> Iterator[Seeded]:
     settings = server_settings(tmp_path)
-    with LiveServer(settings) as server:
+    with BackgroundServer(settings) as server:
         seeded = _seed(settings.backend_store_uri, evil)
         seeded.url = server.url
         yield seeded
@@ -244,7 +243,7 @@ def test_model_versions_and_prompts_page_through(seeded: Seeded, monkeypatch: py
 def test_the_pages_on_each_backend(tracking_uri: str, tmp_path: Path) -> None:
     """The same pages over a SQLite file and a PostgreSQL database (the tracking_uri fixture's store)."""
     seeded = _seed(tracking_uri, evil=False)
-    with LiveServer(server_settings(tmp_path, tracking_uri)) as server, httpx.Client(base_url=server.url) as http:
+    with BackgroundServer(server_settings(tmp_path, tracking_uri)) as server, httpx.Client(base_url=server.url) as http:
         models = http.get("/models", params={"filter": "tags.team = 'growth'"}).text
         assert re.findall(r'<tr data-name="([^"]+)"', models) == [MODEL]
         model = http.get("/models/churn").text

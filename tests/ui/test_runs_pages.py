@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 import heron
-from heron.server import pages_runs
+from heron.server import BackgroundServer, pages_runs
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.ui.browser import Page
 
 PAYLOADS = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=1">']
@@ -49,7 +48,7 @@ class Seeded:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     tmp = tmp_path_factory.mktemp("runs-ui")
-    server = LiveServer(server_settings(tmp)).start()
+    server = BackgroundServer(server_settings(tmp)).start()
     try:
         heron.set_tracking_uri(server.url)  # the real REST client and the artifact proxy
         experiment_id = heron.set_experiment("runs-ui").experiment_id

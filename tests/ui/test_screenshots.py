@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from heron.server import BackgroundServer
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.ui.browser import CHROMIUM
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def test_a_page_with_console_errors_or_a_bad_status_fails_the_run(tmp_path: Path
     pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/ensure-chromium.sh`.")
-    with LiveServer(server_settings(tmp_path)) as server:
+    with BackgroundServer(server_settings(tmp_path)) as server:
         problems = _script().capture(server.url, tmp_path / "img", {}, [("missing.png", "/models/nope")])
     assert problems and "missing.png (/models/nope)" in problems[0]
     assert (tmp_path / "img" / "missing.png").exists()

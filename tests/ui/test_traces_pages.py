@@ -18,9 +18,9 @@ import pytest
 import heron
 import heron.langchain
 import heron.openai
+from heron.server import BackgroundServer
 from tests.fakes.openai_server import FakeOpenAI
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 from tests.ui.browser import Page
 
 PAYLOADS = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=1">']
@@ -36,13 +36,13 @@ class Store:
     big_trace_id: str | None
 
 
-def _seed(tmp_path: Path, fake: FakeOpenAI, evil: bool = False, big: int = 0) -> tuple[LiveServer, Store]:
+def _seed(tmp_path: Path, fake: FakeOpenAI, evil: bool = False, big: int = 0) -> tuple[BackgroundServer, Store]:
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
     from langchain_openai import ChatOpenAI
 
     settings = server_settings(tmp_path)
-    server = LiveServer(settings).start()
+    server = BackgroundServer(settings).start()
     heron.set_tracking_uri(settings.backend_store_uri)
     heron.openai.autolog()
     heron.langchain.autolog()

@@ -1,7 +1,7 @@
-"""A real Heron server on 127.0.0.1 in a thread of the test process (uvicorn, as `heron server` runs it).
+"""A Heron server in a background thread of the calling process: for notebooks, scripts and tests that
+want a real server on 127.0.0.1 without starting ``heron server`` in another terminal.
 
-`LiveServer(settings).start()` binds a free port (or the port of an earlier start: a restart keeps its
-URL), `stop()` shuts it down gracefully and waits for it.
+It runs the same app (``create_app``) under the same uvicorn server class as ``heron server`` does.
 """
 
 from __future__ import annotations
@@ -15,13 +15,23 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
-from heron.server import Settings, create_app
+from heron.server.app import create_app
 from heron.server.runner import GracefulServer, listen
+from heron.server.settings import Settings
 
-__all__ = ["LiveServer"]
+__all__ = ["BackgroundServer"]
 
 
-class LiveServer:
+class BackgroundServer:
+    """``heron server`` in a background thread of this process, on ``settings.host`` and a free port.
+
+    ``start()`` blocks until the server accepts requests and returns the server (``url`` names it);
+    ``stop()`` shuts it down gracefully (in-flight requests finish). A second ``start()`` after
+    ``stop()`` reuses the port, so clients keep their URL across a restart. Also a context manager.
+    ``wrap`` wraps the ASGI app (for example with middleware that records requests). Thread-safe to
+    call from one controlling thread; the server itself serves many clients.
+    """
+
     def __init__(self, settings: Settings, wrap: Callable[[ASGIApp], ASGIApp] | None = None) -> None:
         self.settings = settings
         self.wrap = wrap
@@ -32,16 +42,21 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = self.settings.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
 
-    def start(self) -> LiveServer:
-        """Serve on 127.0.0.1 (same port as before on a restart); blocks until it accepts requests."""
+    def start(self) -> BackgroundServer:
+        """Serve (on the same port as before on a restart); blocks until it accepts requests.
+
+        Raises HeronError for unusable settings (see ``create_app``) and RuntimeError when the server
+        does not come up within 20 s.
+        """
         if self._server is not None:
             raise RuntimeError("already started")
         app: ASGIApp = create_app(self.settings)
         if self.wrap is not None:
             app = self.wrap(app)
-        sock = listen("127.0.0.1", self.port)  # a TCP socket: accepted connections get TCP_NODELAY
+        sock = listen(self.settings.host, self.port)  # a TCP socket: accepted connections get TCP_NODELAY
         self.port = int(sock.getsockname()[1])
         self._sock = sock
         config = uvicorn.Config(
@@ -72,7 +87,7 @@ class LiveServer:
         if sock is not None:
             sock.close()
 
-    def __enter__(self) -> LiveServer:
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(
