@@ -131,7 +131,8 @@ def capture(url: str, out: Path, values: dict[str, str], pages: list[tuple[str, 
                 page.on("console", on_console)
                 page.on("pageerror", lambda exc, seen=seen: seen.append(f"page error: {exc}"))
                 target = path.format(**values)
-                response = page.goto(url + target, wait_until="load")
+                # networkidle: the traces page fetches its summary strip after loading
+                response = page.goto(url + target, wait_until="networkidle")
                 if response is None or response.status != 200:
                     seen.append(f"HTTP {response.status if response else 'no response'}")
                 page.screenshot(path=str(out / file_name))
