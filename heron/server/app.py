@@ -36,6 +36,7 @@ from heron.server.destination import ArtifactDestination
 from heron.server.errors import CatchAll, install_error_handlers
 from heron.server.guard import AuthState, CreatorGrant, guard
 from heron.server.limits import BodyLimit
+from heron.server.query import known_query
 from heron.server.settings import Settings
 
 __all__ = ["ROUTERS", "create_app", "create_app_from_env"]
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="MLflow-compatible REST API (/api/2.0/mlflow/...) and artifact proxy of Heron.",
         lifespan=lifespan,
-        dependencies=[Depends(guard)],  # authentication and the route table of heron.server.policy
+        # authentication and the route table of heron.server.policy, then unknown query parameters
+        dependencies=[Depends(guard), Depends(known_query)],
     )
     app.state.heron = context
     app.state.heron_auth = auth

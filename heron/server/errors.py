@@ -2,18 +2,21 @@
 of its code (``heron.errors.http_status``), as MLflow's server answers.
 
 Request validation errors become 400 INVALID_PARAMETER_VALUE naming the field (FastAPI's default 422 is
-not what MLflow clients expect); a body that is not JSON becomes 400 MALFORMED_REQUEST; an unexpected
-exception becomes 500 INTERNAL_ERROR without internals (they go to the server log).
+not what MLflow clients expect), an unknown field with the fields the request takes; a body that is not
+JSON becomes 400 MALFORMED_REQUEST; an unexpected exception becomes 500 INTERNAL_ERROR without
+internals (they go to the server log).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,7 +98,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if any(e.get("type") == "json_invalid" for e in errors):
         reason = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
         return error_response(MALFORMED_REQUEST, f"Request body is not valid JSON: {reason}.".replace("..", "."))
-    messages = [_describe(e) for e in _one_per_field(errors)]
+    route = request.scope.get("route")
+    body = route.body_field.field_info.annotation if isinstance(route, APIRoute) and route.body_field else None
+    messages = [
+        _unknown(e, body) if e.get("type") == "extra_forbidden" else _describe(e) for e in _one_per_field(errors)
+    ]
     more = f" (and {len(messages) - 3} more problems)" if len(messages) > 3 else ""
     return error_response(INVALID_PARAMETER_VALUE, " ".join(messages[:3]) + more)
 
@@ -153,6 +160,35 @@ def _describe(error: Any) -> str:
     elif kind == "string_unicode":
         reason = "text must be valid Unicode"
     return f"Invalid value {_short(error.get('input'))} for {where} '{field}': {reason}."
+
+
+def _unknown(error: Any, body: Any) -> str:
+    """The message for a field the request does not take, with the fields it does take."""
+    # A model branch of a union appears by its class name in the location: not a request field.
+    loc = [part for part in error.get("loc", ()) if not (isinstance(part, str) and part[:1].isupper())]
+    field = _field(loc)
+    model = _model_at(body, [part for part in loc[1:-1] if isinstance(part, str)])
+    if model is None:
+        return f"Unknown field '{field}': the request does not take it."
+    where = _field(loc[:-1])
+    accepted = ", ".join(info.alias or name for name, info in model.model_fields.items())
+    return f"Unknown field '{field}': {where or 'the request'} takes only {accepted}."
+
+
+def _model_at(annotation: Any, path: list[str]) -> type[BaseModel] | None:
+    """The model found in ``annotation`` (through Optional, unions and lists) at the field ``path``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if not path:
+            return annotation
+        info = annotation.model_fields.get(path[0]) or next(
+            (f for f in annotation.model_fields.values() if f.alias == path[0]), None
+        )
+        return _model_at(info.annotation, path[1:]) if info else None
+    for arg in get_args(annotation):
+        found = _model_at(arg, path)
+        if found is not None:
+            return found
+    return None
 
 
 def _short(value: Any) -> str:

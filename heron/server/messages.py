@@ -1,7 +1,9 @@
 """Request and response bodies of the REST API as Pydantic models: the HTTP edge only.
 
-The models follow MLflow's protobuf messages (``mlflow/protos/service.proto``). Unknown fields are
-ignored, as MLflow's server does. Value checks that need no database happen here (types, NUL
+The models follow MLflow's protobuf messages (``mlflow/protos/service.proto``). A field the model does
+not declare is refused (400 naming it, see :class:`Body`); so that MLflow's client keeps working, a model
+for an MLflow message declares every field of that message in MLflow 3.17, the ones Heron does not use
+as :data:`Unused`. Value checks that need no database happen here (types, NUL
 characters, 64-bit ranges); the rest (names, lengths, immutability) is the store's, so that the embedded
 store and the server refuse the same things with the same messages. Responses are written as JSON by
 :func:`json_response` (MLflow's shapes, see :mod:`heron.tracking.store.wire`); the response models only
@@ -23,6 +25,7 @@ __all__ = [
     "Int64",
     "MetricValue",
     "Text",
+    "Unused",
     "ExperimentId",
     "RunStatusField",
     "ViewTypeField",
@@ -107,10 +110,15 @@ ViewTypeField = Annotated[
 ]
 
 
-class Body(BaseModel):
-    """A request body: unknown fields are ignored (as MLflow's server ignores them)."""
+Unused = Annotated[Any, Field(default=None, description="Sent by MLflow's client; accepted and ignored.")]
+"""A field of MLflow's message that Heron accepts and ignores (any value)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+
+class Body(BaseModel):
+    """A request body. The one place that decides: a field the model does not declare is refused with
+    400 INVALID_PARAMETER_VALUE naming it, and nothing is written."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class KeyValue(Body):
@@ -123,6 +131,11 @@ class MetricIn(Body):
     value: MetricValue
     timestamp: Int64
     step: Int64 = 0
+    # MLflow 3's Metric message; a metric in a log-batch belongs to the batch's run.
+    run_id: Unused
+    model_id: Unused
+    dataset_name: Unused
+    dataset_digest: Unused
 
 
 class RunRef(Body):

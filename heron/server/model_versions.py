@@ -17,7 +17,7 @@ from heron.registry.records import ModelVersion
 from heron.registry.wire import model_version_to_json
 from heron.server.access import AccessDep
 from heron.server.context import Ctx
-from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
+from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, Unused, json_response
 from heron.server.registered_models import is_mlflow_prompt, split_models_only_clause
 from heron.server.registry_messages import (
     DeleteVersionTag,
@@ -41,6 +41,7 @@ class CreateModelVersion(Body):
     tags: list[KeyValue] = []
     run_link: Text | None = None
     description: Text | None = None
+    model_id: Unused  # MLflow 3's logged model
 
 
 class UpdateModelVersion(VersionRefBody):

@@ -17,7 +17,7 @@ from heron.registry.records import Kind, ModelVersion, RegisteredModel
 from heron.registry.wire import model_version_to_json, registered_model_to_json
 from heron.server.access import AccessDep
 from heron.server.context import Ctx
-from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, json_response
+from heron.server.messages import ERRORS, Body, Empty, KeyValue, Text, Unused, json_response
 from heron.server.registry_messages import (
     DeleteAlias,
     DeleteTag,
@@ -41,6 +41,7 @@ class CreateRegisteredModel(Body):
     name: Name
     tags: list[KeyValue] = []
     description: Text | None = None
+    deployment_job_id: Unused  # MLflow 3 (Databricks deployment jobs)
 
 
 class RenameRegisteredModel(Body):
@@ -51,6 +52,7 @@ class RenameRegisteredModel(Body):
 class UpdateRegisteredModel(Body):
     name: Name
     description: Text | None = None
+    deployment_job_id: Unused  # MLflow 3 (Databricks deployment jobs)
 
 
 class GetLatestVersions(Body):

@@ -31,6 +31,7 @@ from heron.server.messages import (
     RunRef,
     RunStatusField,
     Text,
+    Unused,
     ViewTypeField,
     json_response,
     require_run_id,
@@ -70,6 +71,9 @@ class LogMetric(RunRef):
     value: MetricValue
     timestamp: Int64
     step: Int64 = 0
+    model_id: Unused  # MLflow 3's LogMetric links a metric to a logged model and a dataset
+    dataset_name: Unused
+    dataset_digest: Unused
 
 
 class LogParam(RunRef):

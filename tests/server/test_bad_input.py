@@ -104,14 +104,17 @@ def test_store_validation_errors_come_back_with_the_stores_message(api: tuple[ht
     assert _written(http, run_id) == {}
 
 
-def test_unknown_fields_are_ignored_as_mlflow_does(api: tuple[httpx.Client, str]) -> None:
+def test_unknown_fields_are_refused_and_mlflow_fields_accepted(api: tuple[httpx.Client, str]) -> None:
+    """Every route: tests/server/test_unknown_fields.py."""
     http, run_id = api
-    body = {
-        "run_id": run_id,
-        "metrics": [{"key": "m", "value": 1.5, "timestamp": 1, "step": 0, "dataset_digest": "x", "extra": [1]}],
-        "future_field": {"anything": True},
-    }
-    assert http.post(f"{API}/runs/log-batch", json=body).json() == {}
+    metric = {"key": "m", "value": 1.5, "timestamp": 1, "step": 0, "dataset_digest": "x"}
+    body = {"run_id": run_id, "metrics": [{**metric, "extra": [1]}], "future_field": {"anything": True}}
+    response = http.post(f"{API}/runs/log-batch", json=body)
+    _error(response, 400, "INVALID_PARAMETER_VALUE", "Unknown field 'future_field'", "Unknown field 'metrics[0].extra'")
+    assert _written(http, run_id) == {}
+    response = http.get(f"{API}/runs/get", params={"run_id": run_id, "future_param": "1"})
+    _error(response, 400, "INVALID_PARAMETER_VALUE", "Unknown query parameter 'future_param'", "run_id, run_uuid")
+    assert http.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [metric]}).json() == {}
     assert _written(http, run_id) == {"metrics": [{"key": "m", "value": 1.5}]}
 
 
