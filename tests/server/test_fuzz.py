@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
+from heron.server import BackgroundServer  # noqa: E402
 from tests.server.conftest import server_settings  # noqa: E402
-from tests.server.live import BackgroundServer  # noqa: E402
 
 EXAMPLES_PER_OPERATION = 12
 

@@ -15,10 +15,9 @@ from fastapi.routing import APIRoute
 from mlflow.protos import databricks_pb2, model_registry_pb2, service_pb2
 from pydantic import BaseModel
 
-from heron.server import create_app
+from heron.server import BackgroundServer, create_app
 from heron.server.app import ROUTERS
 from tests.server.conftest import server_settings
-from tests.server.live import LiveServer
 
 ADMIN = ("admin", "admin-password")
 API = "/api/2.0/mlflow"
@@ -107,7 +106,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ht
     a trace; and the path of its SQLite store."""
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
     settings = server_settings(tmp_path, auth=True)
-    with LiveServer(settings) as live, httpx.Client(base_url=live.url, auth=ADMIN, timeout=30) as http:
+    with BackgroundServer(settings) as live, httpx.Client(base_url=live.url, auth=ADMIN, timeout=30) as http:
         setup = [
             (f"{API}/experiments/create", {"name": "exp"}),
             (f"{API}/registered-models/create", {"name": "m"}),
