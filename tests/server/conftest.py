@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,3 +45,22 @@ def remote_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
         heron.set_tracking_uri(server.url)
         yield server.url
+
+
+@pytest.fixture(params=["server-sqlite", "server-postgres"])
+def suite_tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """For running an embedded-store suite against a server: a live server on a fresh store of each
+    backend, set as the tracking URI, with HERON_ARTIFACT_ROOT in tmp_path. Traces are flushed before
+    the server stops. A module overrides tests/conftest.py's ``tracking_uri`` with it."""
+    store_uri = None
+    if request.param == "server-postgres":
+        pg: PostgresServer = request.getfixturevalue("postgres_server")
+        store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
+    with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
+        os.environ["HERON_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
+        heron.set_tracking_uri(server.url)
+        try:
+            yield server.url
+        finally:
+            heron.flush_traces(30)  # before the server stops
+            os.environ.pop("HERON_ARTIFACT_ROOT", None)

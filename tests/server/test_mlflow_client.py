@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,24 +80,7 @@ _TRAINING_SCRIPT = textwrap.dedent(
 
 
 def test_mlflow_client_trains_against_heron_and_heron_reads_it(live_server: BackgroundServer, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
-    env.update(
-        MLFLOW_TRACKING_URI=live_server.url,
-        MLFLOW_DISABLE_TELEMETRY="true",
-        DO_NOT_TRACK="true",
-        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
-        GIT_PYTHON_REFRESH="quiet",
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", _TRAINING_SCRIPT, str(tmp_path)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = _run_mlflow(_TRAINING_SCRIPT, live_server.url, tmp_path)
     assert out["artifact_location"] == f"mlflow-artifacts:/{out['experiment_id']}"
     assert out["search_names"] == ["trained-by-mlflow"]
     assert out["search_loss"] == [0.2]
@@ -184,24 +168,7 @@ _REGISTRY_SCRIPT = textwrap.dedent(
 
 
 def test_mlflow_client_registers_models_on_heron_and_heron_reads_them(live_server: BackgroundServer, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
-    env.update(
-        MLFLOW_TRACKING_URI=live_server.url,
-        MLFLOW_DISABLE_TELEMETRY="true",
-        DO_NOT_TRACK="true",
-        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
-        GIT_PYTHON_REFRESH="quiet",
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", _REGISTRY_SCRIPT, str(tmp_path)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = _run_mlflow(_REGISTRY_SCRIPT, live_server.url, tmp_path)
     assert out["versions"] == ["1", "2"] and out["by_alias"] == "1"
     assert out["found"] == ["fraud-rf"] and out["searched"] == ["1", "2"] and out["production"] == ["2"]
     assert out["aliases"] == {"champion": "1"} and out["tags"] == {"team": "risk"}
@@ -221,3 +188,27 @@ def test_mlflow_client_registers_models_on_heron_and_heron_reads_them(live_serve
     assert sorted(m.name for m in heron.search_registered_models()) == ["fraud-rf", "mlflow-qa"]
     assert client.get_registered_model("mlflow-qa").tags["mlflow.prompt.is_prompt"] == "true"
     assert heron.search_prompts() == []
+
+
+def _run_mlflow(script: str, url: str, tmp_path: Path) -> dict[str, Any]:
+    """Run ``script`` with the real MLflow client pointed at ``url``, in its own process; its last
+    stdout line is JSON."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    env.update(
+        MLFLOW_TRACKING_URI=url,
+        MLFLOW_DISABLE_TELEMETRY="true",
+        DO_NOT_TRACK="true",
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+        GIT_PYTHON_REFRESH="quiet",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result

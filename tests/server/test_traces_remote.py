@@ -8,8 +8,6 @@ override the shared ones (tests/conftest.py), as tests/server/test_tracking_suit
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +25,6 @@ from heron.tracing.stores import get_trace_store
 from heron.tracking.stores import get_sql_store
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAI
-from tests.pgserver import PostgresServer
 from tests.server.conftest import server_settings
 from tests.tracing.test_search import (  # noqa: F401 - collected here, against the server
     test_argument_errors,
@@ -49,21 +46,10 @@ from tests.tracing.test_store import (  # noqa: F401
 )
 
 
-@pytest.fixture(params=["server-sqlite", "server-postgres"])
-def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A live server on a fresh store, set as the tracking URI (overrides tests/conftest.py's)."""
-    store_uri = None
-    if request.param == "server-postgres":
-        pg: PostgresServer = request.getfixturevalue("postgres_server")
-        store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
-    with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
-        os.environ["HERON_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
-        heron.set_tracking_uri(server.url)
-        try:
-            yield server.url
-        finally:
-            heron.flush_traces(30)  # before the server stops
-            os.environ.pop("HERON_ARTIFACT_ROOT", None)
+@pytest.fixture
+def tracking_uri(suite_tracking_uri: str) -> str:
+    """The imported tests' store: a live server (tests/server/conftest.py), overriding tests/conftest.py's."""
+    return suite_tracking_uri
 
 
 @pytest.fixture

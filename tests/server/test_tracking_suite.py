@@ -8,17 +8,8 @@ the server's SQL store on SQLite and PostgreSQL. Tests that reach into the SQL s
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-import heron
-from heron.server import BackgroundServer
-from tests.pgserver import PostgresServer
-from tests.server.conftest import server_settings
 from tests.tracking.test_experiments import (  # noqa: F401 - collected here, against the server
     test_bad_experiment_names,
     test_create_get_by_id_and_name,
@@ -57,17 +48,7 @@ from tests.tracking.test_runs import (  # noqa: F401
 )
 
 
-@pytest.fixture(params=["server-sqlite", "server-postgres"])
-def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A live server on a fresh store, set as the tracking URI (overrides tests/conftest.py's)."""
-    store_uri = None
-    if request.param == "server-postgres":
-        pg: PostgresServer = request.getfixturevalue("postgres_server")
-        store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
-    with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
-        os.environ["HERON_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
-        heron.set_tracking_uri(server.url)
-        try:
-            yield server.url
-        finally:
-            os.environ.pop("HERON_ARTIFACT_ROOT", None)
+@pytest.fixture
+def tracking_uri(suite_tracking_uri: str) -> str:
+    """The imported tests' store: a live server (tests/server/conftest.py), overriding tests/conftest.py's."""
+    return suite_tracking_uri
