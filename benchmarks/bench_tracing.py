@@ -15,7 +15,8 @@ so that both see the same machine load; medians and minimums (``*_min``) are rep
 - ``*_cpu``: the process CPU time per call over the same runs (all threads), less distorted than wall
   time on a loaded machine; ``ratio_*`` compare Heron with raw OpenTelemetry.
 - ``store_spans_per_s``: the export path alone: real finished spans (a 3-span trace with inputs,
-  outputs and token usage) turned into rows and written to SQLite in batches of 4,000.
+  outputs and token usage, with the time-ordered trace ids Heron's provider gives) turned into rows and
+  written to SQLite in batches of 4,000.
 - ``mlflow_*`` (with ``--mlflow-python``, MLflow's venv): ``@mlflow.trace`` on the same functions into
   SQLite, run by ``mlflow_tracing_side.py`` in its own process, interleaved there with the same raw
   OpenTelemetry loops (``mlflow_otel_*``), so ``mlflow_ratio_*`` compares MLflow with raw OpenTelemetry
@@ -49,6 +50,7 @@ from opentelemetry.sdk.trace.export import (  # noqa: E402
 )
 
 import heron  # noqa: E402
+from heron.tracing.ids import TimeOrderedIdGenerator  # noqa: E402
 from heron.tracing.pending import Target, from_readable  # noqa: E402
 from heron.tracing.sinks import SqlSink  # noqa: E402
 
@@ -164,7 +166,7 @@ def bench_calls(calls: int, repeats: int, store: Path) -> dict[str, list[float]]
 def bench_store(spans_total: int, store: Path) -> dict[str, list[float]]:
     """Rows per second through the export path (convert + cost + write), in batches of 4,000."""
     collect = _Collect()
-    provider = TracerProvider()
+    provider = TracerProvider(id_generator=TimeOrderedIdGenerator())  # the ids Heron's own spans get
     provider.add_span_processor(SimpleSpanProcessor(collect))
     tracer = provider.get_tracer("bench")
     for i in range(spans_total // 3):

@@ -21,10 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
-
 from heron import config
-from heron.tracing.pending import PendingSpan, Target, from_readable, strip_content
+from heron.tracing.pending import Finished, PendingSpan, Target, from_finished, strip_content
 from heron.tracing.sinks import PartialWrite, Sink, open_sink, sink_key
 
 __all__ = ["Exporter", "ExportSettings", "SpanProcessorFn", "EXPORTER"]
@@ -32,7 +30,7 @@ __all__ = ["Exporter", "ExportSettings", "SpanProcessorFn", "EXPORTER"]
 _logger = logging.getLogger("heron.tracing")
 
 SpanProcessorFn = Callable[[PendingSpan], Any]
-Item = tuple[ReadableSpan, Target, bool]  # (span, where it goes, is the trace's first span here)
+Item = Finished  # a finished span, where it goes, and whether it is its trace's first span here
 
 BATCH_SIZE = 4_000
 INTERVAL_S = 0.5  # how long finished spans may wait when fewer than a batch are queued
@@ -189,9 +187,10 @@ class Exporter:
         settings = self.settings
         groups: dict[str, list[tuple[PendingSpan, Target]]] = {}
         keys: dict[Target, str] = {}
-        for span, target, is_root in batch:
+        for span in batch:
+            target = span.target
             try:
-                pending = from_readable(span, is_root)
+                pending = from_finished(span)
             except Exception as exc:  # noqa: BLE001 - a span we cannot read is dropped, not fatal
                 self._failed(1, f"could not read a span: {exc!r}", exc)
                 continue

@@ -7,11 +7,16 @@ Built on the export thread, never on the traced code's thread.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from heron.tracing.attributes import (
     CONTENT_ATTRIBUTES,
@@ -27,8 +32,8 @@ from heron.tracing.otel_mapping import normalize_attributes
 from heron.tracing.serialize import bounded, to_json
 from heron.tracing.span_types import SpanType
 
-__all__ = ["PendingSpan", "PendingEvent", "Target", "from_readable", "to_readable", "strip_content",
-           "attributes_json"]
+__all__ = ["PendingSpan", "PendingEvent", "Target", "Finished", "finished", "from_finished", "from_readable",
+           "to_readable", "strip_content", "attributes_json"]
 
 
 
@@ -72,7 +77,7 @@ class PendingSpan:
     inputs_json: str | None = None  # the JSON text of inputs, as recorded
     outputs_json: str | None = None
     is_local_root: bool = False  # first span of its trace in this process
-    source: ReadableSpan | None = field(default=None, repr=False)
+    source: Finished | None = field(default=None, repr=False)  # kind, resource, scope and links for OTLP
 
     @property
     def inputs(self) -> Any:
@@ -100,37 +105,137 @@ def _loads(text: str | None) -> Any:
         return text
 
 
+class Finished(NamedTuple):
+    """A finished span as the export queue holds it, taken from the SDK's span when it ends.
+
+    Plain values in one tuple: while spans wait in the queue, the garbage collector tracks one object
+    for each instead of the dozen or so of a ``ReadableSpan`` (its context, attribute and event
+    containers and their locks). Waiting spans outlive the young generations, so every object they keep
+    is traversed again by each full collection; fewer objects there made tracing ~10 µs a span cheaper.
+    ``attributes`` is the span's own mapping (read-only once the span has ended): the export thread copies it.
+    """
+
+    trace_id: int
+    span_id: int
+    parent_id: int | None
+    name: str
+    start_time_ns: int
+    end_time_ns: int
+    status_code: StatusCode
+    status_message: str | None
+    attributes: Mapping[str, Any]
+    events: tuple[Event, ...]
+    links: tuple[Link, ...]
+    kind: SpanKind
+    resource: Resource | None
+    scope: InstrumentationScope | None
+    target: Target
+    is_local_root: bool
+
+
+def finished(span: ReadableSpan, target: Target, is_local_root: bool) -> Finished:
+    """``span``'s fields as a ``Finished`` record. Cheap: it runs on the traced code's thread."""
+    if type(span) is ReadableSpan:  # what the SDK hands processors: its fields read directly, 3x faster
+        try:
+            return _from_sdk(span, target, is_local_root)
+        except AttributeError:  # an SDK version that keeps them elsewhere
+            pass
+    ctx = span.context
+    parent = span.parent
+    status = span.status
+    start = span.start_time or 0
+    return Finished(
+        ctx.trace_id if ctx is not None else 0,
+        ctx.span_id if ctx is not None else 0,
+        parent.span_id if parent is not None else None,
+        span.name,
+        start,
+        span.end_time or start,
+        status.status_code,
+        status.description,
+        _attributes(span),
+        tuple(span.events),
+        tuple(span.links),
+        span.kind,
+        span.resource,
+        span.instrumentation_scope,
+        target,
+        is_local_root,
+    )
+
+
+def _from_sdk(span: ReadableSpan, target: Target, is_local_root: bool) -> Finished:
+    ctx = span._context
+    parent = span._parent
+    status = span._status
+    start = span._start_time or 0
+    raw = span._attributes
+    attributes = raw._dict if type(raw) is BoundedAttributes else raw  # read-only from now on
+    return _new_tuple(Finished, (  # tuple.__new__: a NamedTuple's own __new__ costs a microsecond more
+        ctx.trace_id if ctx is not None else 0,
+        ctx.span_id if ctx is not None else 0,
+        parent.span_id if parent is not None else None,
+        span._name,
+        start,
+        span._end_time or start,
+        status.status_code,
+        status.description,
+        attributes if type(attributes) is dict else _attributes(span),
+        _items(span._events),
+        _items(span._links),
+        span._kind,
+        span._resource,
+        span._instrumentation_scope,
+        target,
+        is_local_root,
+    ))
+
+
+_new_tuple = tuple.__new__
+
+
+def _items(found: Any) -> tuple[Any, ...]:
+    """A BoundedList's (or any sequence's) items as a tuple; ``()`` shared when there are none."""
+    if type(found) is BoundedList:
+        found = getattr(found, "_dq", found)
+    return tuple(found) if found else ()
+
+
+_NOWHERE = Target("", "", None)  # from_readable's spans: their sink is chosen by the caller
+
+
 def from_readable(span: ReadableSpan, is_local_root: bool) -> PendingSpan:
+    """A PendingSpan for ``span`` (see ``from_finished``)."""
+    return from_finished(finished(span, _NOWHERE, is_local_root))
+
+
+def from_finished(span: Finished) -> PendingSpan:
     """A PendingSpan for ``span``. Spans of other instrumentations (no ``heron.span.type``) have their
     attributes normalised to the GenAI names (OpenInference, older ``gen_ai.*``)."""
-    ctx = span.context
-    attrs = _attributes(span)
+    attrs = dict(span.attributes)
     if SPAN_TYPE not in attrs:
         attrs = normalize_attributes(attrs)
     span_type = attrs.pop(SPAN_TYPE, None)
     inputs = attrs.pop(INPUTS, None)
     outputs = attrs.pop(OUTPUTS, None)
-    parent = span.parent
-    status = span.status
-    raw_events = getattr(span, "_events", None)
-    events = [] if raw_events is not None and len(raw_events) == 0 else [
-        PendingEvent(e.name, e.timestamp, dict(e.attributes) if e.attributes else {}) for e in span.events]
-    start = span.start_time or 0
+    parent_id = span.parent_id
+    events = [PendingEvent(e.name, e.timestamp, dict(e.attributes) if e.attributes else {})
+              for e in span.events] if span.events else []
     return PendingSpan(  # positional, in field order: this runs for every span
-        trace_hex(ctx.trace_id) if ctx is not None else "0" * 32,
-        span_hex(ctx.span_id) if ctx is not None else "0" * 16,
-        span_hex(parent.span_id) if parent is not None else None,
+        trace_hex(span.trace_id),
+        span_hex(span.span_id),
+        span_hex(parent_id) if parent_id is not None else None,
         span.name,
         span_type if isinstance(span_type, str) and span_type else SpanType.UNKNOWN,
-        "ERROR" if status.status_code is StatusCode.ERROR else "OK",  # UNSET: ended without an error
-        status.description,
-        start,
-        span.end_time or start,
+        "ERROR" if span.status_code is StatusCode.ERROR else "OK",  # UNSET: ended without an error
+        span.status_message,
+        span.start_time_ns,
+        span.end_time_ns,
         attrs,
         events,
         inputs if isinstance(inputs, str) or inputs is None else to_json(inputs),
         outputs if isinstance(outputs, str) or outputs is None else to_json(outputs),
-        is_local_root,
+        span.is_local_root,
         span,
     )
 
@@ -159,12 +264,13 @@ def span_hex(span_id: int) -> str:
         return format(span_id, "016x")
 
 
-def _attributes(span: ReadableSpan) -> dict[str, Any]:
+def _attributes(span: ReadableSpan) -> Mapping[str, Any]:
     # The SDK's attributes are a locked mapping read key by key through a proxy (~20x slower than a dict
-    # copy); a finished span's are immutable, so copy the dict under them when it is there.
-    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+    # copy); a finished span's are immutable, so take the dict under them when it is there.
+    raw = getattr(span, "_attributes", None)
+    inner = getattr(raw, "_dict", raw)
     if isinstance(inner, dict):
-        return dict(inner)
+        return inner
     return dict(span.attributes) if span.attributes else {}
 
 
@@ -221,7 +327,7 @@ def to_readable(span: PendingSpan, target: Target) -> ReadableSpan:
         status=Status(code, span.status_message if code is StatusCode.ERROR else None),
         start_time=span.start_time_ns,
         end_time=span.end_time_ns,
-        instrumentation_scope=source.instrumentation_scope if source is not None else None,
+        instrumentation_scope=source.scope if source is not None else None,
     )
 
 

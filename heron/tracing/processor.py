@@ -16,7 +16,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from heron.tracing.export import Exporter
-from heron.tracing.pending import Target
+from heron.tracing.pending import Target, finished
 from heron.tracking import fluent
 from heron.tracking import uri as uri_module
 
@@ -25,6 +25,7 @@ __all__ = ["HeronSpanProcessor", "current_target", "last_trace_id", "reset_last_
 _logger = logging.getLogger("heron.tracing")
 _MAX_LIVE = 1_000_000  # open spans remembered; past it (spans never ended) the memory is reclaimed
 
+_new_tuple = tuple.__new__
 _last = threading.local()
 _last_global: list[int | None] = [None]
 _warned: set[str] = set()
@@ -38,8 +39,8 @@ def current_target() -> Target:
     """
     try:
         run = fluent.active_run()
-        return Target(_configured_uri(), fluent.resolve_experiment_id(),
-                      run.info.run_id if run is not None else None)
+        return _new_tuple(Target, (_configured_uri(), fluent.resolve_experiment_id(),  # Target(...), faster
+                                   run.info.run_id if run is not None else None))
     except Exception as exc:  # noqa: BLE001 - tracing never raises into the traced code
         if "target" not in _warned:
             _warned.add("target")
@@ -88,7 +89,7 @@ class HeronSpanProcessor(SpanProcessor):
             target, is_root = current_target(), span.parent is None  # started before this processor
         else:
             target, is_root = entry[0], entry[1]
-        self._exporter.enqueue((span, target, is_root))
+        self._exporter.enqueue(finished(span, target, is_root))
         if is_root:
             _last.trace_id = context.trace_id
             _last_global[0] = context.trace_id

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, Tr
 from heron import __version__, config
 from heron.errors import HeronError
 from heron.tracing.export import EXPORTER, ExportSettings
+from heron.tracing.ids import TimeOrderedIdGenerator
 from heron.tracing.pending import PendingSpan
 from heron.tracing.processor import HeronSpanProcessor
 
@@ -160,7 +161,7 @@ def _install(new: Settings) -> None:
         provider = _global_provider(new)
     if provider is None:
         provider = TracerProvider(sampler=_sampler(new.sampling_ratio), resource=_resource(),
-                                  shutdown_on_exit=False)
+                                  shutdown_on_exit=False, id_generator=TimeOrderedIdGenerator())
     provider.add_span_processor(processor)
     _state.processor = processor
     _state.provider = provider
@@ -172,7 +173,8 @@ def _global_provider(new: Settings) -> TracerProvider | None:
     if isinstance(current, TracerProvider):
         return current
     if isinstance(current, otel_trace.ProxyTracerProvider):
-        provider = TracerProvider(sampler=_sampler(new.sampling_ratio), resource=_resource())
+        provider = TracerProvider(sampler=_sampler(new.sampling_ratio), resource=_resource(),
+                                  id_generator=TimeOrderedIdGenerator())
         otel_trace.set_tracer_provider(provider)
         if otel_trace.get_tracer_provider() is provider:
             return provider

@@ -37,8 +37,12 @@ def to_json(value: Any, max_chars: int = _DEFAULT_MAX_CHARS) -> str:
     it, and if that is not enough the result is a JSON string holding the first ``max_chars`` characters
     of the JSON text and a ``...[truncated …]`` marker, so the result is always valid JSON. Thread-safe.
     """
+    kind = type(value)
     try:
-        text = _dumps(bounded(value, max_chars))
+        if (kind is str and len(value) <= max_chars) or (kind is dict and _flat(value, max_chars)):
+            text = _dumps(value)  # bounded() would return an equal copy: skip making it
+        else:
+            text = _dumps(bounded(value, max_chars))
     except Exception as exc:  # noqa: BLE001 - a value JSON still refuses (should not happen): say what
         text = _dumps(f"<unserializable {type(value).__name__}: {type(exc).__name__}>")
     if len(text) > max_chars + _MARKER_SLACK:
@@ -50,6 +54,29 @@ def to_json(value: Any, max_chars: int = _DEFAULT_MAX_CHARS) -> str:
         if len(text) > max_chars + _MARKER_SLACK:
             text = _dumps(truncate_text(text, max_chars))
     return text
+
+
+def _flat(mapping: dict[Any, Any], max_chars: int) -> bool:
+    """Whether ``mapping`` is a dict ``bounded`` leaves as it is: up to MAX_ITEMS string keys, each with a
+    string of at most ``max_chars``, a JSON-safe number, a bool or None (the arguments of most calls)."""
+    if len(mapping) > MAX_ITEMS:
+        return False
+    for key, item in mapping.items():
+        if type(key) is not str:
+            return False
+        kind = type(item)
+        if kind is str:
+            if len(item) > max_chars:
+                return False
+        elif kind is int:
+            if not -_INT64 <= item < _UINT64:
+                return False
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        elif item is not None and kind is not bool:
+            return False
+    return True
 
 
 def truncate_text(text: str, max_chars: int) -> str:

@@ -11,7 +11,8 @@ converted to psycopg's ``%s`` for PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 from heron.tracing.jsontext import dumps
@@ -51,6 +52,9 @@ ON CONFLICT (trace_id) DO UPDATE SET
     user_id = COALESCE(excluded.user_id, traces.user_id)
 """
 
+_EXPLICIT_NAME_UPDATE = "name = COALESCE(CAST(? AS VARCHAR(500)), traces.name"
+assert _EXPLICIT_NAME_UPDATE in _UPSERT_TRACE
+
 _INSERT_SPAN = (
     "INSERT INTO spans (trace_id, span_id, parent_span_id, name, span_type, status, status_message, "
     "start_time_ns, end_time_ns, inputs, outputs, attributes, events) "
@@ -63,15 +67,71 @@ _UPSERT_KV = (
 
 
 
+# Rows per multi-row statement on SQLite, largest first (any count is a sum of these). Each size's text
+# is built once and stays in sqlite3's statement cache.
+_CHUNKS = (256, 64, 16, 4, 1)
+
+
+class _MultiRow:
+    """One INSERT of many rows a statement on SQLite: ``VALUES (…), (…), …``.
+
+    Python's sqlite3 releases the GIL around every step, so ``executemany`` hands the GIL away once per
+    row; while the traced code runs Python, the export thread then waits up to the interpreter's switch
+    interval (5 ms) to get it back, a row at a time, and the queue of finished spans grows (and with it
+    the garbage collector's work). One statement of 256 rows is one step: SQLite works on its own core
+    while the traced code runs, and the GIL changes hands once per 256 rows.
+    """
+
+    def __init__(self, statement: str) -> None:
+        head, rest = statement.split("VALUES ", 1)
+        row, self._tail = _split_row(rest)
+        if "?" in self._tail:
+            raise ValueError("a multi-row statement binds parameters only in its VALUES row")
+        self._head = head + "VALUES "
+        self._row = row
+        self._texts: dict[int, str] = {}
+
+    def text(self, rows: int) -> str:
+        found = self._texts.get(rows)
+        if found is None:
+            found = self._texts[rows] = self._head + ", ".join([self._row] * rows) + self._tail
+        return found
+
+    def run(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        start, total = 0, len(rows)
+        for size in _CHUNKS:
+            if total - start >= size:
+                text = self.text(size)
+                while total - start >= size:
+                    cursor.execute(text, list(chain.from_iterable(rows[start:start + size])))
+                    start += size
+
+
+def _split_row(rest: str) -> tuple[str, str]:
+    """``(?, ?, …) ON CONFLICT …`` -> the parenthesised row and what follows it."""
+    depth = 0
+    for i, char in enumerate(rest):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0:
+            return rest[:i + 1], rest[i + 1:]
+    raise ValueError("unbalanced VALUES row")
+
+
 class TraceWriter:
     """The statements above in one database's parameter style; ``write`` runs them on a DBAPI cursor."""
 
     def __init__(self, is_sqlite: bool) -> None:
+        self._multi: tuple[_MultiRow, _MultiRow] | None = None
         if is_sqlite:
             self.upsert_trace = _UPSERT_TRACE
             self.insert_span = _INSERT_SPAN
             self.upsert_tag = _UPSERT_KV.format(table="trace_tags")
             self.upsert_metadata = _UPSERT_KV.format(table="trace_metadata")
+            # Traces without an explicit name (nearly all) go many a statement; the explicit name is the
+            # one parameter bound in the DO UPDATE clause too.
+            self._multi = (_MultiRow(_UPSERT_TRACE.replace(_EXPLICIT_NAME_UPDATE, "name = COALESCE(traces.name")),
+                           _MultiRow(_INSERT_SPAN))
         else:
             self.upsert_trace = _UPSERT_TRACE.replace("?", "%s")
             self.insert_span = _INSERT_SPAN.replace("?", "%s")
@@ -81,15 +141,24 @@ class TraceWriter:
     def write(self, cursor: Any, partials: Iterable[TracePartial], spans: Iterable[PendingSpan]) -> None:
         """Upsert the trace rows, then insert the spans (which reference them). Raises on a DB error."""
         parts = list(partials)
-        # Rows are generated as they are bound, never all kept at once (fewer objects for the GC to track).
-        cursor.executemany(self.upsert_trace, map(_trace_params, parts))
+        multi = self._multi
+        if multi is not None:  # SQLite: many rows a statement (see _MultiRow)
+            named = [p for p in parts if p.explicit_name is not None]
+            if named:
+                cursor.executemany(self.upsert_trace, map(_trace_params, named))
+            multi[0].run(cursor, [_trace_params(p)[:-1] for p in parts if p.explicit_name is None])
+        else:
+            cursor.executemany(self.upsert_trace, map(_trace_params, parts))
         tags = [(p.trace_id, k, v) for p in parts for k, v in p.tags.items()]
         if tags:
             cursor.executemany(self.upsert_tag, tags)
         metadata = [(p.trace_id, k, v) for p in parts for k, v in p.metadata.items()]
         if metadata:
             cursor.executemany(self.upsert_metadata, metadata)
-        cursor.executemany(self.insert_span, map(_span_row, spans))
+        if multi is not None:
+            multi[1].run(cursor, [_span_row(s) for s in spans])
+        else:
+            cursor.executemany(self.insert_span, map(_span_row, spans))
 
 
 def _trace_params(p: TracePartial) -> tuple[Any, ...]:

@@ -1,0 +1,86 @@
+"""The trace write path: time-ordered trace ids, and batches of every size written whole (SQLite writes
+many rows a statement), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
+
+import heron
+from heron.tracing.ids import TimeOrderedIdGenerator, trace_id_time_ms
+from heron.tracing.pending import Target, from_readable
+from heron.tracing.sinks import SqlSink
+
+
+def test_trace_ids_start_with_the_time_they_were_made(sqlite_uri: str) -> None:
+    before = time.time_ns() // 1_000_000
+    with heron.start_span("first") as first:
+        pass
+    time.sleep(0.003)
+    with heron.start_span("second") as second:
+        pass
+    after = time.time_ns() // 1_000_000
+    ids = [int(first.trace_id, 16), int(second.trace_id, 16)]
+    assert all(before <= trace_id_time_ms(i) <= after for i in ids)
+    assert ids[0] < ids[1]  # made later, sorts later
+    assert heron.flush_traces(timeout=30)
+    assert {t.info.trace_id for t in heron.search_traces(return_type="list")} == {first.trace_id, second.trace_id}
+
+
+def test_time_ordered_ids_are_random_where_sampling_looks() -> None:
+    generator = TimeOrderedIdGenerator()
+    ids = [generator.generate_trace_id() for _ in range(4_000)]
+    assert len(set(ids)) == len(ids)
+    assert generator.is_trace_id_random()
+    # OpenTelemetry's ratio sampler reads the low 64 bits: they must be uniformly random
+    sampler = TraceIdRatioBased(0.5)
+    kept = sum(sampler.should_sample(None, i, "span").decision is Decision.RECORD_AND_SAMPLE for i in ids)
+    assert 0.44 * len(ids) < kept < 0.56 * len(ids)
+    spans = {generator.generate_span_id() for _ in range(4_000)}
+    assert len(spans) == 4_000 and 0 not in spans
+
+
+@pytest.mark.parametrize("count", [1, 3, 255, 256, 257, 341, 700])
+def test_batches_of_every_size_are_written_whole(tracking_uri: str, count: int) -> None:
+    """Counts around the multi-row statement sizes (256, 64, 16, 4, 1), with explicitly named traces
+    (written one statement a row) mixed in."""
+    ids = []
+    for i in range(count):
+        with heron.start_span(f"call-{i}", span_type="CHAIN") as span:
+            span.set_inputs({"i": i})
+            span.set_outputs(f"out-{i}")
+            if i % 50 == 7:
+                heron.update_current_trace(name=f"named-{i}")
+        ids.append(span.trace_id)
+    assert heron.flush_traces(timeout=60)
+    assert heron.tracing.stats()["dropped"] == 0
+    found = {t.info.trace_id: t.info for t in heron.search_traces(max_results=1_000, return_type="list")}
+    assert set(found) == set(ids)
+    for i, trace_id in enumerate(ids):
+        info = found[trace_id]
+        assert info.name == (f"named-{i}" if i % 50 == 7 else f"call-{i}")
+        assert info.span_count == 1 and info.status == "OK"
+        assert info.request_preview == f'{{"i":{i}}}' and info.response_preview == f'"out-{i}"'
+    sample = heron.get_trace(ids[-1])
+    assert sample is not None and [s.name for s in sample.data.spans] == [f"call-{count - 1}"]
+
+
+def test_a_span_sent_twice_in_one_batch_is_stored_once(tracking_uri: str) -> None:
+    provider = TracerProvider(id_generator=TimeOrderedIdGenerator())
+    collected = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(collected))
+    with provider.get_tracer("test").start_as_current_span("root", attributes={"heron.span.type": "CHAIN"}):
+        pass
+    (span,) = collected.get_finished_spans()
+    heron.set_experiment("twice")
+    experiment = heron.get_experiment_by_name("twice")
+    assert experiment is not None
+    target = Target(tracking_uri, experiment.experiment_id, None)
+    SqlSink(tracking_uri).write([(from_readable(span, True), target), (from_readable(span, False), target)])
+    (trace,) = heron.search_traces(experiment_ids=[experiment.experiment_id], return_type="list")
+    assert [s.name for s in trace.data.spans] == ["root"]
