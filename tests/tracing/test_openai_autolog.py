@@ -266,6 +266,62 @@ def test_stream_async_caller_sees_the_same_chunks(store: str, fake_openai: FakeO
     assert span.attributes["gen_ai.usage.input_tokens"] == 4
 
 
+def _usage_only(data: Any) -> bool:
+    return isinstance(data, dict) and not data.get("choices") and data.get("usage") is not None
+
+
+class _CountingClient(openai.OpenAI):
+    """Records the JSON of every event the SDK builds a model from."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.built: list[Any] = []
+
+    def _process_response_data(self, *, data: Any, cast_to: Any, response: Any) -> Any:
+        self.built.append(data)
+        return super()._process_response_data(data=data, cast_to=cast_to, response=response)
+
+
+class _CountingAsyncClient(openai.AsyncOpenAI):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.built: list[Any] = []
+
+    def _process_response_data(self, *, data: Any, cast_to: Any, response: Any) -> Any:
+        self.built.append(data)
+        return super()._process_response_data(data=data, cast_to=cast_to, response=response)
+
+
+def test_the_usage_chunk_heron_asks_for_is_never_built_into_an_sdk_model(
+    autolog: None, fake_openai: FakeOpenAI  # noqa: F811
+) -> None:
+    """Building the SDK's model of that chunk is most of what asking for usage costs: Heron reads its
+    JSON instead. What the caller iterates, and what is recorded, stay the same."""
+    client = _CountingClient(base_url=fake_openai.base_url, api_key="test", max_retries=0)
+    chunks = _stream_chunks(client)
+    assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
+    assert len(client.built) == len(chunks) and not any(_usage_only(d) for d in client.built)
+    assert all(c.choices for c in chunks)
+    span = _span()
+    assert (span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usage.output_tokens"]) == (4, 3)
+    assert span.outputs == [{"role": "assistant", "content": "echo: hello there"}]
+
+    tracing.reset_for_tests()
+    asked = _stream_chunks(client, stream_options={"include_usage": True})  # the caller's own: built and seen
+    assert _usage_only(client.built[-1]) and asked[-1].usage is not None
+
+    async def streamed() -> list[Any]:
+        async with _CountingAsyncClient(base_url=fake_openai.base_url, api_key="test", max_retries=0) as aclient:
+            stream = await aclient.chat.completions.create(model="gpt-4o-mini", messages=HELLO, stream=True)
+            items = [c async for c in stream]
+            assert len(aclient.built) == len(items) and not any(_usage_only(d) for d in aclient.built)
+            return items
+
+    assert all(c.choices for c in asyncio.run(streamed()))
+    assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
+    assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+
+
 def test_stream_tool_calls_are_assembled(autolog: None, client: openai.OpenAI) -> None:
     messages: Any = [{"role": "user", "content": "weather in Paris?"}]
     list(client.chat.completions.create(model="gpt-4o", messages=messages, tools=TOOLS, stream=True))

@@ -37,7 +37,7 @@ from heron.tracing.autolog.openai_calls import (
     response_outputs,
     span_name,
 )
-from heron.tracing.autolog.openai_streams import StreamCall, wrap_async_stream, wrap_stream
+from heron.tracing.autolog.openai_streams import StreamCall, can_intercept, wrap_async_stream, wrap_stream
 from heron.tracing.span_types import SpanType
 from heron.tracing.spans import LiveSpan, start_detached_span, use_span
 
@@ -74,6 +74,7 @@ class _Settings:
     silent: bool = False
     stream_usage: bool = True
     streams_wrappable: bool = False  # the SDK's streams iterate `_iterator`, which Heron can wrap
+    streams_interceptable: bool = False  # ... and build each chunk through `self._client` (openai_streams)
 
 
 _lock = threading.Lock()
@@ -129,6 +130,7 @@ def _patch() -> None:
     _stream_types = (openai.Stream, openai.AsyncStream)
     _settings.streams_wrappable = _iterates_through_iterator(openai.Stream, ("__init__", "__iter__", "__next__")) \
         and _iterates_through_iterator(openai.AsyncStream, ("__init__", "__aiter__", "__anext__"))
+    _settings.streams_interceptable = can_intercept(openai.Stream) and can_intercept(openai.AsyncStream)
     for module_name, cls_name, method, api in _TARGETS:
         try:
             owner = getattr(importlib.import_module(module_name), cls_name)
@@ -256,7 +258,7 @@ class _Call:
     def _follow(self, stream: Any) -> bool:
         call = StreamCall(self.api, self.hide_usage_chunk, self._stream_ended, _failed)
         wrap = wrap_async_stream if _stream_types is not None and isinstance(stream, _stream_types[1]) else wrap_stream
-        return wrap(stream, call)
+        return wrap(stream, call, _settings.streams_interceptable)
 
     def _stream_ended(self, attributes: dict[str, Any], outputs: Any, error: BaseException | None) -> None:
         try:

@@ -5,12 +5,20 @@ the SDK's stream helpers keep working); only its inner iterator is wrapped so th
 passes through an accumulator, and its ``close`` also ends the span. The span ends when the stream is
 exhausted, fails, is closed (``close()``, ``with stream:``), or is garbage-collected after an early
 ``break``. When Heron asked for usage on the caller's behalf, the extra usage-only chunk is hidden.
+
+That hidden chunk is taken before the SDK builds its model: the stream's ``_client`` is replaced by a
+stand-in whose ``_process_response_data`` (what the SDK's ``__stream__`` calls for each event's JSON)
+hands a usage-only chunk to Heron as the plain dict it is, and passes everything else to the real
+client. Building the SDK's model of that chunk is most of what asking for usage costs (~200 µs a call
+on the reference machine); reading its dict costs a microsecond. Where the SDK does not call
+``self._client._process_response_data`` in ``__stream__``, the chunk is built and then hidden, as before.
 """
 
 from __future__ import annotations
 
+import inspect
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 from heron.tracing.autolog.openai_calls import (
@@ -22,7 +30,9 @@ from heron.tracing.autolog.openai_calls import (
     usage_attributes,
 )
 
-__all__ = ["StreamCall", "wrap_stream", "wrap_async_stream"]
+__all__ = ["StreamCall", "wrap_stream", "wrap_async_stream", "can_intercept"]
+
+_TAKEN = object()  # what the stand-in client returns for a usage-only chunk Heron took
 
 
 _CHUNK_ATTRIBUTES = (("gen_ai.response.id", "id"), ("gen_ai.response.model", "model"),
@@ -138,6 +148,7 @@ class StreamCall:
                  on_failure: Callable[[str, BaseException], None]) -> None:
         self._acc: _ChatAccumulator | _ResponsesAccumulator = _ChatAccumulator() if api == CHAT else _ResponsesAccumulator()
         self._hide = hide_usage_chunk
+        self.hides_usage = hide_usage_chunk
         self._on_end: Callable[[dict[str, Any], Any, BaseException | None], None] | None = on_end
         self._on_failure = on_failure
         self._broken = False
@@ -153,6 +164,17 @@ class StreamCall:
             self._on_failure("stream chunk", exc)
             return False
 
+    def take_usage(self, data: Any) -> bool:
+        """Whether ``data`` (an event's JSON, before the SDK builds its model) is the usage-only chunk
+        Heron asked for; if so its usage is recorded and the caller never sees it."""
+        if not self._hide or type(data) is not dict or data.get("choices") or not isinstance(data.get("usage"), Mapping):
+            return False
+        acc = self._acc
+        if isinstance(acc, _ChatAccumulator):
+            acc.usage = data["usage"]
+            return True
+        return False
+
     def end(self, error: BaseException | None = None) -> None:
         on_end, self._on_end = self._on_end, None
         if on_end is None:
@@ -165,10 +187,46 @@ class StreamCall:
         on_end(attrs, outputs, error)
 
 
+class _Intercepting:
+    """Stands in for the SDK client inside one stream (see the module doc): usage-only chunks Heron asked
+    for go to ``call`` unbuilt; every other attribute and call goes to the real client."""
+
+    __slots__ = ("_client", "_call")
+
+    def __init__(self, client: Any, call: StreamCall) -> None:
+        self._client = client
+        self._call = call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _process_response_data(self, *, data: Any, cast_to: Any, response: Any) -> Any:
+        if self._call.take_usage(data):
+            return _TAKEN
+        return self._client._process_response_data(data=data, cast_to=cast_to, response=response)
+
+
+def can_intercept(stream_class: type) -> bool:
+    """Whether ``stream_class.__stream__`` gets each event's model from ``self._client._process_response_data``
+    (read when iteration starts), so that a stand-in client can take the usage-only chunk unbuilt."""
+    try:
+        source = inspect.getsource(stream_class.__stream__)  # type: ignore[attr-defined]
+    except (OSError, TypeError, AttributeError):
+        return False
+    return "self._client._process_response_data" in source and source.count("self._client") == 1
+
+
+def _intercept(stream: Any, call: StreamCall, allowed: bool) -> None:
+    if allowed and call.hides_usage:
+        client = getattr(stream, "_client", None)
+        if client is not None and hasattr(client, "_process_response_data"):
+            stream._client = _Intercepting(client, call)
+
+
 def _iterate(inner: Iterator[Any], call: StreamCall) -> Iterator[Any]:
     try:
         for item in inner:
-            if call.observe(item):
+            if item is _TAKEN or call.observe(item):
                 continue
             yield item
     except BaseException as exc:  # GeneratorExit (early close or GC) included: end the span, re-raise
@@ -180,7 +238,7 @@ def _iterate(inner: Iterator[Any], call: StreamCall) -> Iterator[Any]:
 async def _aiterate(inner: AsyncIterator[Any], call: StreamCall) -> AsyncIterator[Any]:
     try:
         async for item in inner:
-            if call.observe(item):
+            if item is _TAKEN or call.observe(item):
                 continue
             yield item
     except BaseException as exc:
@@ -189,8 +247,9 @@ async def _aiterate(inner: AsyncIterator[Any], call: StreamCall) -> AsyncIterato
     call.end()
 
 
-def wrap_stream(stream: Any, call: StreamCall) -> bool:
-    """Route ``stream``'s items through ``call``, in place. False when the SDK's Stream is not as expected."""
+def wrap_stream(stream: Any, call: StreamCall, intercept: bool = False) -> bool:
+    """Route ``stream``'s items through ``call``, in place. False when the SDK's Stream is not as expected.
+    ``intercept``: the stream class passed ``can_intercept``."""
     inner = getattr(stream, "_iterator", None)
     if inner is None or not hasattr(type(stream), "close"):
         return False
@@ -204,13 +263,14 @@ def wrap_stream(stream: Any, call: StreamCall) -> bool:
         finally:
             call.end()
 
+    _intercept(stream, call, intercept)
     stream._iterator = _iterate(inner, call)
     stream.close = closing  # an instance attribute: `with stream:` and explicit close() both reach it
     weakref.finalize(stream, call.end)
     return True
 
 
-def wrap_async_stream(stream: Any, call: StreamCall) -> bool:
+def wrap_async_stream(stream: Any, call: StreamCall, intercept: bool = False) -> bool:
     """Like :func:`wrap_stream`, for ``AsyncStream``."""
     inner = getattr(stream, "_iterator", None)
     if inner is None or not hasattr(type(stream), "close"):
@@ -225,6 +285,7 @@ def wrap_async_stream(stream: Any, call: StreamCall) -> bool:
         finally:
             call.end()
 
+    _intercept(stream, call, intercept)
     stream._iterator = _aiterate(inner, call)
     stream.close = closing
     weakref.finalize(stream, call.end)
