@@ -39,7 +39,7 @@ def to_json(value: Any, max_chars: int = _DEFAULT_MAX_CHARS) -> str:
     """
     kind = type(value)
     try:
-        if (kind is str and len(value) <= max_chars) or (kind is dict and _flat(value, max_chars)):
+        if (kind is str and len(value) <= max_chars) or ((kind is dict or kind is list) and _plain(value, max_chars)):
             text = _dumps(value)  # bounded() would return an equal copy: skip making it
         else:
             text = _dumps(bounded(value, max_chars))
@@ -56,14 +56,21 @@ def to_json(value: Any, max_chars: int = _DEFAULT_MAX_CHARS) -> str:
     return text
 
 
-def _flat(mapping: dict[Any, Any], max_chars: int) -> bool:
-    """Whether ``mapping`` is a dict ``bounded`` leaves as it is: up to MAX_ITEMS string keys, each with a
-    string of at most ``max_chars``, a JSON-safe number, a bool or None (the arguments of most calls)."""
-    if len(mapping) > MAX_ITEMS:
+def _plain(value: dict[Any, Any] | list[Any] | tuple[Any, ...], max_chars: int, depth: int = 0) -> bool:
+    """Whether ``bounded`` would return ``value`` unchanged (up to tuples becoming lists, which JSON does
+    not tell apart): containers of at most MAX_ITEMS within MAX_DEPTH, string keys, strings of at most
+    ``max_chars``, JSON-safe numbers, bools and None. Checking makes no copy: the arguments and results
+    of most calls (messages, small dicts) pass and go to the encoder as they are."""
+    if depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
         return False
-    for key, item in mapping.items():
-        if type(key) is not str:
-            return False
+    if type(value) is dict:
+        for key in value:
+            if type(key) is not str:
+                return False
+        items: Any = value.values()
+    else:
+        items = value
+    for item in items:
         kind = type(item)
         if kind is str:
             if len(item) > max_chars:
@@ -73,6 +80,9 @@ def _flat(mapping: dict[Any, Any], max_chars: int) -> bool:
                 return False
         elif kind is float:
             if not math.isfinite(item):
+                return False
+        elif kind is dict or kind is list or kind is tuple:
+            if not _plain(item, max_chars, depth + 1):
                 return False
         elif item is not None and kind is not bool:
             return False

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pydantic
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heron.tracing.jsontext import dumps, stdlib_dumps
-from heron.tracing.serialize import MAX_DEPTH, MAX_ITEMS, to_json
+from heron.tracing.serialize import MAX_DEPTH, MAX_ITEMS, bounded, to_json, truncate_text
 
 
 class Color(enum.Enum):
@@ -151,3 +153,46 @@ def test_fast_and_standard_json_agree() -> None:
     value = {"a": [1, 2.5, "é ✓", None, True], "b": {"c": "d\n\"q\""}, "n": -(2**63)}
     assert dumps(value) == stdlib_dumps(value)
     assert json.loads(dumps(value)) == value
+
+
+_json_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
+)
+_json_values = st.recursive(
+    _json_leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=6), st.tuples(inner, inner),
+        st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 9)), inner, max_size=6),
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values, st.sampled_from([8, 30, 100_000]))
+def test_the_fast_path_writes_what_the_bounded_copy_would(value: Any, max_chars: int) -> None:
+    """Plain values skip the bounded copy; the text must be the same as with it (non-string keys,
+    non-finite floats, huge integers and long strings take the slow path)."""
+    assert to_json(value, max_chars) == _slow_to_json(value, max_chars)
+
+
+def test_deep_and_long_plain_values_still_take_the_bounded_path() -> None:
+    deep: Any = "leaf"
+    for _ in range(MAX_DEPTH + 3):
+        deep = [deep]
+    assert to_json(deep) == _slow_to_json(deep, 100_000)
+    assert "nested deeper" in to_json(deep)
+    long_list = list(range(MAX_ITEMS + 5))
+    assert to_json(long_list) == _slow_to_json(long_list, 100_000)
+    assert "more items" in to_json(long_list)
+
+
+def _slow_to_json(value: Any, max_chars: int) -> str:
+    """What to_json wrote before its fast path: always through the bounded copy."""
+    text = dumps(bounded(value, max_chars))
+    if len(text) > max_chars + 100:
+        text = dumps(bounded(value, max(max_chars // 8, 100)))
+        if len(text) > max_chars + 100:
+            text = dumps(truncate_text(text, max_chars))
+    return text
