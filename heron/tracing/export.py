@@ -98,6 +98,11 @@ class Exporter:
         if len(queue) >= BATCH_SIZE and not self._wake.is_set():
             self._wake.set()
 
+    def drop_unreadable(self, exc: BaseException) -> None:
+        """Count a finished span that could not be read (logged once, like an export failure)."""
+        with self._drop_lock:
+            self._failed(1, f"could not read a span: {exc!r}", exc)
+
     # ------------------------------------------------------------------------------- any thread
 
     def flush(self, timeout: float | None = None) -> bool:

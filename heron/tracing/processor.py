@@ -89,7 +89,12 @@ class HeronSpanProcessor(SpanProcessor):
             target, is_root = current_target(), span.parent is None  # started before this processor
         else:
             target, is_root = entry[0], entry[1]
-        self._exporter.enqueue(finished(span, target, is_root))
+        try:
+            item = finished(span, target, is_root)
+        except Exception as exc:  # noqa: BLE001 - a span Heron cannot read is dropped, never raised
+            self._exporter.drop_unreadable(exc)
+            return
+        self._exporter.enqueue(item)
         if is_root:
             _last.trace_id = context.trace_id
             _last_global[0] = context.trace_id

@@ -5,8 +5,9 @@ costs on top of raw OpenTelemetry). Heron's own values (span type, the JSON text
 are plain ``str``/``bool``/``int``/``float`` already, so on a recording SDK span with no value length
 limit they go into the span's attribute dict as the SDK itself would store them. Any other case (another
 kind of span, a value length limit, a full attribute dict, an ended span, another value type) goes
-through ``span.set_attribute``, with the SDK's own checks and warnings. ``put_values`` also takes the
-flat lists ``spans.attribute_value`` makes (one scalar type), stored as the SDK stores them: as tuples.
+through ``span.set_attribute``, with the SDK's own checks and warnings. ``put_attributes`` also takes
+any value and converts it as ``spans.attribute_value`` does; flat lists of one scalar type are stored as
+the SDK stores them: as tuples.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import Span
 
-__all__ = ["put", "put_all", "put_values", "is_plain"]
+__all__ = ["put", "put_all", "put_attributes", "is_plain"]
 
 _PLAIN = (str, bool, int, float)
+_INT64 = 2**63
 
 
 def is_plain(value: Any) -> bool:
@@ -59,23 +61,49 @@ def put_all(span: Span, attributes: Mapping[str, Any], key: str | None = None, v
         inner[key] = value
 
 
-def put_values(span: Span, attributes: Mapping[str, Any]) -> None:
-    """``span.set_attributes(attributes)`` for values that are plain or flat lists of one plain type (as
-    ``spans.attribute_value`` returns them), without the SDK's re-validation on a recording SDK span."""
-    inner = _inner(span, len(attributes))
+def put_attributes(span: Span, attributes: Mapping[str, Any], first: tuple[str, Any] | None = None) -> None:
+    """``span.set_attributes`` of any values, each converted as ``spans.attribute_value`` converts it
+    (None skipped, integers beyond 64 bits and other objects as text, flat lists kept), in one pass:
+    what ``LiveSpan.set_attributes`` and the autologs write. ``first``: one plain (key, value) put
+    before them (the span type)."""
+    inner = _inner(span, len(attributes) + 1)
     if inner is None:
-        span.set_attributes(attributes)
+        converted: dict[str, Any] = {} if first is None else {first[0]: first[1]}
+        for key, value in attributes.items():
+            value = _converted(value)
+            if value is not None:
+                converted[str(key)] = value
+        span.set_attributes(converted)
         return
-    for name, value in attributes.items():
+    if first is not None:
+        put(span, first[0], first[1])
+    for key, value in attributes.items():
         kind = type(value)
-        if kind is list and value and len({type(v) for v in value}) == 1 and type(value[0]) in _PLAIN:
-            value = tuple(value)
-        elif kind not in _PLAIN or not name:
-            span.set_attribute(name, value)
+        if kind is int:
+            if not -_INT64 <= value < _INT64:
+                value = str(value)
+        elif kind is not str and kind is not float and kind is not bool:
+            if value is None:
+                continue
+            value = _converted(value)
+            if value is None:
+                continue
+            if type(value) is list:
+                value = tuple(value)  # a flat list of one plain type: stored as the SDK stores it
+        if type(key) is not str:
+            key = str(key)
+        if not key:
+            span.set_attribute(key, value)  # the SDK's own warning
             continue
-        if name in inner:
-            del inner[name]
-        inner[name] = value
+        if key in inner:
+            del inner[key]
+        inner[key] = value
+
+
+def _converted(value: Any) -> Any:
+    from heron.tracing.spans import attribute_value  # spans imports this module
+
+    return attribute_value(value)
 
 
 def _inner(span: Span, room: int) -> dict[str, Any] | None:

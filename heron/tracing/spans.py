@@ -18,7 +18,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from heron.tracing.attributes import INPUTS, OUTPUTS, SPAN_TYPE
 from heron.tracing.provider import get_tracer, settings
-from heron.tracing.sdk_attributes import put, put_values
+from heron.tracing.sdk_attributes import put, put_attributes
 from heron.tracing.serialize import to_json
 from heron.tracing.span_types import SpanType
 
@@ -132,12 +132,7 @@ class LiveSpan:
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         try:
-            converted = {}
-            for key, value in attributes.items():
-                value = attribute_value(value)
-                if value is not None:
-                    converted[str(key)] = value
-            put_values(self._span, converted)
+            put_attributes(self._span, attributes)
         except Exception:  # noqa: BLE001
             _logger.debug("Heron tracing: could not set attributes", exc_info=True)
 
@@ -275,7 +270,7 @@ def start_detached_span(name: str, span_type: str = SpanType.UNKNOWN, parent: Li
         else:  # Heron's provider reads none at start: put in after it, already valid (sdk_attributes)
             span = get_tracer().start_span(name, context=context)
             if span.is_recording():
-                put_values(span, _start_attributes(span_type, attributes))
+                put_attributes(span, attributes or {}, (SPAN_TYPE, str(span_type)))
     except Exception:  # noqa: BLE001
         _logger.warning("Heron tracing: could not start span %r", name, exc_info=True)
         span = otel_trace.INVALID_SPAN

@@ -4,6 +4,7 @@ must handle itself (limits, other value types, ended spans, other spans) still g
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 from opentelemetry import trace as otel_trace
@@ -11,7 +12,8 @@ from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 
 import heron
 from heron.tracing.attributes import INPUTS, OUTPUTS
-from heron.tracing.sdk_attributes import put, put_all, put_values
+from heron.tracing.sdk_attributes import put, put_all, put_attributes
+from heron.tracing.spans import attribute_value
 
 
 def _span(limits: SpanLimits | None = None) -> otel_trace.Span:
@@ -36,19 +38,26 @@ def test_put_leaves_lists_and_objects_to_the_sdk() -> None:
     assert span.attributes["ids"] == (1, 2)  # type: ignore[attr-defined]
 
 
-def test_put_values_stores_what_set_attributes_would() -> None:
+def test_put_attributes_stores_what_set_attributes_of_converted_values_would() -> None:
     values = {"s": "text", "n": 3, "f": 0.5, "b": False, "reasons": ["stop", "length"], "ids": [1, 2],
-              "mixed": [1, "a"], "empty": [], "obj": {"a": 1}, "": "no key"}
+              "mixed": [1, "a"], "empty": [], "obj": {"a": 1}, "": "no key", "none": None, "big": 2**70,
+              "nan": float("nan"), 7: "int key", "tuple": ("x",)}
     direct, checked = _span(), _span()
-    put_values(direct, values)
-    checked.set_attributes(values)
+    put_attributes(direct, values, ("heron.span.type", "CHAIN"))
+    converted = {"heron.span.type": "CHAIN"}
+    converted.update({str(k): attribute_value(v) for k, v in values.items() if attribute_value(v) is not None})
+    checked.set_attributes(converted)
     stored = dict(direct.attributes)  # type: ignore[attr-defined]
-    assert stored == dict(checked.attributes)  # type: ignore[attr-defined]
+    assert list(stored) == list(checked.attributes)  # type: ignore[attr-defined]  # same keys, same order
+    assert {k: v for k, v in stored.items() if k != "nan"} == {
+        k: v for k, v in checked.attributes.items() if k != "nan"}  # type: ignore[attr-defined]
+    assert math.isnan(stored["nan"])
     assert stored["reasons"] == ("stop", "length") and stored["ids"] == (1, 2)  # tuples, as the SDK keeps them
-    assert "" not in stored and stored["obj"] == {"a": 1} and stored["empty"] == ()  # the SDK's own handling
+    assert stored["obj"] == '{"a":1}' and stored["big"] == str(2**70) and stored["7"] == "int key"
+    assert "" not in stored and "none" not in stored
     ended = _span()
     ended.end()
-    put_values(ended, {"late": "value"})
+    put_attributes(ended, {"late": "value"})
     assert "late" not in ended.attributes  # type: ignore[attr-defined]
 
 
@@ -58,7 +67,7 @@ def test_put_respects_the_sdk_limits() -> None:
     assert dict(span.attributes) == {"b": "x", "c": "y"}  # type: ignore[attr-defined]  # oldest dropped
     put(span, "d", "abcdefgh")
     assert span.attributes["d"] == "abcde"  # type: ignore[attr-defined]  # cut by the SDK
-    put_values(span, {"e": "abcdefgh", "f": ["abcdefgh"]})
+    put_attributes(span, {"e": "abcdefgh", "f": ["abcdefgh"]})
     assert dict(span.attributes) == {"e": "abcde", "f": ("abcde",)}  # type: ignore[attr-defined]
 
 

@@ -84,3 +84,17 @@ def test_a_span_sent_twice_in_one_batch_is_stored_once(tracking_uri: str) -> Non
     SqlSink(tracking_uri).write([(from_readable(span, True), target), (from_readable(span, False), target)])
     (trace,) = heron.search_traces(experiment_ids=[experiment.experiment_id], return_type="list")
     assert [s.name for s in trace.data.spans] == ["root"]
+
+
+def test_a_finished_span_heron_cannot_read_is_dropped_and_counted_never_raised(sqlite_uri: str) -> None:
+    from heron.tracing.provider import get_tracer
+
+    span = get_tracer().start_span("broken")
+    span._status = None  # type: ignore[attr-defined]  # a span no SDK would hand over
+    span.end()  # must not raise into the traced code
+    with heron.start_span("fine"):
+        pass
+    assert heron.flush_traces(timeout=30)
+    stats = heron.tracing.stats()
+    assert stats["dropped"] == 1 and "could not read a span" in (stats["last_error"] or "")
+    assert [t.info.name for t in heron.search_traces(return_type="list")] == ["fine"]
