@@ -237,6 +237,25 @@ def test_stream_caller_refusing_usage_is_respected(
     assert "gen_ai.usage.input_tokens" not in span.attributes
 
 
+def test_stream_usage_request_keeps_the_callers_extra_body(
+    autolog: None, client: openai.OpenAI, fake_openai: FakeOpenAI  # noqa: F811
+) -> None:
+    chunks = _stream_chunks(client, extra_body={"user": "u-1"})
+    body = fake_openai.requests[-1][1]
+    assert body["user"] == "u-1" and body["stream_options"] == {"include_usage": True}
+    assert all(c.choices for c in chunks)  # the usage chunk Heron asked for stays hidden
+    assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+
+
+def test_stream_options_in_the_callers_extra_body_are_theirs(
+    autolog: None, client: openai.OpenAI, fake_openai: FakeOpenAI  # noqa: F811
+) -> None:
+    chunks = _stream_chunks(client, extra_body={"stream_options": {"include_usage": True}})
+    assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None  # asked for by the caller: shown
+    assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+
+
 def test_stream_usage_false_sends_the_request_unchanged(store: str, client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:  # noqa: F811
     heron.openai.autolog(stream_usage=False)
     try:

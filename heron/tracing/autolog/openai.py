@@ -293,8 +293,21 @@ def _materialize(api: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ask_for_usage(kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``kwargs`` asking for the usage chunk, and whether Heron asked (and so hides it).
+
+    When the caller gave no ``stream_options``, the request goes in ``extra_body``: the same JSON on
+    the wire, without the SDK's typed transform of ``stream_options`` (~50 µs a call on the benchmark
+    machine). ``stream_options`` in the caller's own ``extra_body`` is theirs, as a parameter would be.
+    """
     options = kwargs.get("stream_options")
     if not given(options):
+        extra = kwargs.get("extra_body")
+        if not given(extra):
+            return {**kwargs, "extra_body": {"stream_options": {"include_usage": True}}}, True
+        if isinstance(extra, Mapping):
+            if "stream_options" in extra:
+                return kwargs, False
+            return {**kwargs, "extra_body": {**extra, "stream_options": {"include_usage": True}}}, True
         return {**kwargs, "stream_options": {"include_usage": True}}, True
     if isinstance(options, Mapping) and "include_usage" not in options:
         return {**kwargs, "stream_options": {**options, "include_usage": True}}, True
