@@ -289,8 +289,8 @@ def _usage_only(data: Any) -> bool:
     return isinstance(data, dict) and not data.get("choices") and data.get("usage") is not None
 
 
-class _CountingClient(openai.OpenAI):
-    """Records the JSON of every event the SDK builds a model from."""
+class _Counting:
+    """Records the JSON of every event the SDK builds a model from (mixed into a client class)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -298,17 +298,15 @@ class _CountingClient(openai.OpenAI):
 
     def _process_response_data(self, *, data: Any, cast_to: Any, response: Any) -> Any:
         self.built.append(data)
-        return super()._process_response_data(data=data, cast_to=cast_to, response=response)
+        return super()._process_response_data(data=data, cast_to=cast_to, response=response)  # type: ignore[misc]
 
 
-class _CountingAsyncClient(openai.AsyncOpenAI):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.built: list[Any] = []
+class _CountingClient(_Counting, openai.OpenAI):
+    pass
 
-    def _process_response_data(self, *, data: Any, cast_to: Any, response: Any) -> Any:
-        self.built.append(data)
-        return super()._process_response_data(data=data, cast_to=cast_to, response=response)
+
+class _CountingAsyncClient(_Counting, openai.AsyncOpenAI):
+    pass
 
 
 def test_the_usage_chunk_heron_asks_for_is_never_built_into_an_sdk_model(
