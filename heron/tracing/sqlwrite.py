@@ -11,6 +11,7 @@ converted to psycopg's ``%s`` for PostgreSQL.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from typing import Any
@@ -89,7 +90,9 @@ class _MultiRow:
             raise ValueError("a multi-row statement binds parameters only in its VALUES row")
         self._head = head + "VALUES "
         self._row = row
+        self._width = row.count("?")
         self._texts: dict[int, str] = {}
+        self._chunks: tuple[int, ...] | None = None
 
     def text(self, rows: int) -> str:
         found = self._texts.get(rows)
@@ -98,13 +101,34 @@ class _MultiRow:
         return found
 
     def run(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        chunks = self._chunks
+        if chunks is None:  # sizes within the connection's limit on bound parameters
+            chunks = self._chunks = _chunks_within(_variable_limit(cursor), self._width)
         start, total = 0, len(rows)
-        for size in _CHUNKS:
+        for size in chunks:
             if total - start >= size:
                 text = self.text(size)
                 while total - start >= size:
                     cursor.execute(text, list(chain.from_iterable(rows[start:start + size])))
                     start += size
+
+
+_LIMIT_VARIABLE_NUMBER = getattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER", 9)
+
+
+def _variable_limit(cursor: Any) -> int:
+    """How many parameters one statement may bind: SQLite's limit is 32,766 since 3.32, 999 before."""
+    getlimit = getattr(getattr(cursor, "connection", None), "getlimit", None)  # Python 3.11+
+    if getlimit is not None:
+        try:
+            return int(getlimit(_LIMIT_VARIABLE_NUMBER))
+        except (sqlite3.Error, AttributeError):
+            pass
+    return 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+
+
+def _chunks_within(limit: int, width: int) -> tuple[int, ...]:
+    return tuple(size for size in _CHUNKS if size * width <= limit) or (1,)
 
 
 def _split_row(rest: str) -> tuple[str, str]:

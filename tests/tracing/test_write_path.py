@@ -3,7 +3,9 @@ many rows a statement), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -12,9 +14,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
 
 import heron
+from heron.tracing.cost import span_cost
 from heron.tracing.ids import TimeOrderedIdGenerator, trace_id_time_ms
 from heron.tracing.pending import Target, from_readable
 from heron.tracing.sinks import SqlSink
+from heron.tracing.sqlwrite import TraceWriter
+from heron.tracing.usage import UsageLedger, summarize
+from heron.tracking.stores import get_sql_store
 
 
 def test_trace_ids_start_with_the_time_they_were_made(sqlite_uri: str) -> None:
@@ -98,3 +104,27 @@ def test_a_finished_span_heron_cannot_read_is_dropped_and_counted_never_raised(s
     stats = heron.tracing.stats()
     assert stats["dropped"] == 1 and "could not read a span" in (stats["last_error"] or "")
     assert [t.info.name for t in heron.search_traces(return_type="list")] == ["fine"]
+
+
+@pytest.mark.skipif(not hasattr(sqlite3.Connection, "setlimit"), reason="Connection.setlimit needs Python 3.11")
+def test_many_row_statements_stay_within_the_connections_parameter_limit(tmp_path: Path) -> None:
+    """SQLite before 3.32 binds at most 999 parameters a statement: the rows per statement follow the
+    connection's own limit (here 100: 5 traces or 7 spans a statement)."""
+    uri = f"sqlite:///{tmp_path / 'heron.db'}"
+    get_sql_store(uri)  # creates the tables
+    provider = TracerProvider(id_generator=TimeOrderedIdGenerator())
+    collected = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(collected))
+    for i in range(300):
+        with provider.get_tracer("test").start_as_current_span(f"call-{i}", attributes={"heron.span.type": "CHAIN"}):
+            pass
+    spans = [(from_readable(s, True), Target(uri, "0", None)) for s in collected.get_finished_spans()]
+    conn = sqlite3.connect(tmp_path / "heron.db", isolation_level=None)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)
+    cursor = conn.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
+    TraceWriter(is_sqlite=True).write(cursor, summarize(spans, UsageLedger(), span_cost).values(), (s for s, _ in spans))
+    cursor.execute("COMMIT")
+    assert conn.execute("SELECT count(*) FROM traces").fetchone() == (300,)
+    assert conn.execute("SELECT count(*) FROM spans").fetchone() == (300,)
+    conn.close()
