@@ -1,7 +1,9 @@
-"""A finished span on its way out: what the export thread builds from an OpenTelemetry span, what
-``configure(span_processors=[...])`` functions see and may change, and what the sinks write.
+"""A finished span on its way out.
 
-Built on the export thread, never on the traced code's thread.
+- ``Finished``: the flat record Heron's processor queues when a span ends, on the traced code's thread
+  (a tuple of the span's fields, nothing computed).
+- ``PendingSpan``: what the export thread builds from it; what ``configure(span_processors=[...])``
+  functions see and may change, and what the sinks write. Never built on the traced code's thread.
 """
 
 from __future__ import annotations
