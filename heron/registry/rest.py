@@ -20,7 +20,7 @@ from heron.registry.records import Kind, ModelVersion, PromptContent, Registered
 from heron.registry.store import NewVersion
 from heron.registry.uris import VersionRef
 from heron.tracking.entities import PagedList
-from heron.tracking.remote import RemoteServer, server_for
+from heron.tracking.remote import RemoteServer, search_fields, server_for
 
 __all__ = ["RestRegistryStore"]
 
@@ -252,11 +252,4 @@ def _search_query(
     filter_string: str | None, max_results: int, order_by: Sequence[str] | None, page_token: str | None
 ) -> dict[str, Any]:
     """The query string of a registry search (MLflow's field names), leaving out what is unset."""
-    query: dict[str, Any] = {"max_results": max_results}
-    if filter_string:
-        query["filter"] = filter_string
-    if order_by:
-        query["order_by"] = list(order_by)
-    if page_token:
-        query["page_token"] = page_token
-    return query
+    return {"max_results": max_results, **search_fields(filter_string, order_by, page_token)}

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -114,17 +114,7 @@ class TraceOverview:
                 hour = (traces.c.start_time // HOUR_MS).label("hour")
                 hourly = [(int(h) * HOUR_MS, int(c)) for h, c in conn.execute(sa.select(hour, sa.func.count()).where(
                     *where, traces.c.start_time >= since).group_by(hour).order_by(hour))]
-        return TraceSummary(
-            count=totals.count,
-            errors=totals.errors,
-            input_tokens=totals.input_tokens,
-            output_tokens=totals.output_tokens,
-            cost=totals.cost,
-            unpriced=totals.unpriced,
-            p50_ms=totals.p50_ms,
-            p95_ms=totals.p95_ms,
-            hourly=tuple(hourly),
-        )
+        return replace(totals.summary, hourly=tuple(hourly))
 
     def _has_log(self, conn: sa.Connection) -> bool:
         """Whether this SQLite has its math functions (``log``); Python's builds usually do."""
@@ -152,7 +142,7 @@ class TraceOverview:
             p50 = p95 = None
         else:
             p50, p95 = self._ranked(conn, where, finished)
-        return _Totals(*_totals_of(row[:6]), p50_ms=p50, p95_ms=p95, newest=_opt_int(row[7]))
+        return _Totals(TraceSummary(*_totals_of(row[:6]), p50_ms=p50, p95_ms=p95, hourly=()), _opt_int(row[7]))
 
     def _experiment_totals(self, conn: sa.Connection, where: list[sa.ColumnElement[bool]]) -> _Totals:
         """One aggregate over the covering index, then p50 and p95 as an OFFSET into
@@ -171,7 +161,7 @@ class TraceOverview:
                     rank - 1 if ascending else finished - rank)
                 found.append(_opt_int(conn.execute(stmt).scalar()))
             p50, p95 = found
-        return _Totals(*_totals_of(row[:6]), p50_ms=p50, p95_ms=p95, newest=_opt_int(row[7]))
+        return _Totals(TraceSummary(*_totals_of(row[:6]), p50_ms=p50, p95_ms=p95, hourly=()), _opt_int(row[7]))
 
     def _ranked(self, conn: sa.Connection, where: list[sa.ColumnElement[bool]],
                 finished: int) -> tuple[int | None, int | None]:
@@ -196,7 +186,7 @@ class TraceOverview:
         rows = conn.execute(sa.select(bucket, *_sums(), sa.func.max(traces.c.start_time)).where(*where)
                             .group_by(bucket)).all()
         if not rows:
-            return _Totals(0, 0, 0, 0, None, 0, None, None, None)
+            return _Totals(TraceSummary(0, 0, 0, 0, None, 0, None, None, ()), None)
         sums = [sum(int(r[i] or 0) for r in rows) for i in (1, 2, 3, 4, 6)]
         costs = [float(r[5]) for r in rows if r[5] is not None]
         newest = max(int(r[7]) for r in rows)
@@ -204,8 +194,8 @@ class TraceOverview:
         counts = dict(histogram)
         finished = sum(c for _, c in histogram)
         if finished == 0:
-            return _Totals(sums[0], sums[1], sums[2], sums[3], math.fsum(costs) if costs else None, sums[4],
-                           None, None, newest)
+            return _Totals(TraceSummary(sums[0], sums[1], sums[2], sums[3], math.fsum(costs) if costs else None,
+                                        sums[4], None, None, ()), newest)
         # the bucket of each rank and the rank's position inside it
         wanted: dict[int, tuple[int, int]] = {}
         below = 0
@@ -228,8 +218,8 @@ class TraceOverview:
             for values in inside.values():
                 values.sort()
             p50, p95 = (inside[wanted[r][0]][wanted[r][1] - 1] for r in ranks)
-        return _Totals(sums[0], sums[1], sums[2], sums[3], math.fsum(costs) if costs else None, sums[4],
-                       p50, p95, newest)
+        return _Totals(TraceSummary(sums[0], sums[1], sums[2], sums[3], math.fsum(costs) if costs else None,
+                                    sums[4], p50, p95, ()), newest)
 
     def sessions(self, experiment_id: str, max_results: int,
                  page_token: str | None) -> tuple[list[SessionSummary], str | None]:
@@ -286,16 +276,8 @@ class TraceOverview:
         return found[0]
 
 
-@dataclass(frozen=True)
-class _Totals:
-    count: int
-    errors: int
-    input_tokens: int
-    output_tokens: int
-    cost: float | None
-    unpriced: int
-    p50_ms: int | None
-    p95_ms: int | None
+class _Totals(NamedTuple):
+    summary: TraceSummary  # without the hourly counts
     newest: int | None  # the latest start time (ms) in the set
 
 

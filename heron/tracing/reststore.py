@@ -16,7 +16,7 @@ from typing import Any
 from heron.errors import RESOURCE_DOES_NOT_EXIST, HeronError
 from heron.tracing import wire
 from heron.tracing.records import Assessment, Trace, TraceData
-from heron.tracking.remote import RemoteServer
+from heron.tracking.remote import RemoteServer, search_fields
 
 __all__ = ["RestTraceStore", "TRACES_PREFIX", "MAX_PAGE"]
 
@@ -64,13 +64,8 @@ class RestTraceStore:
                 "experiment_ids": [str(e) for e in experiment_ids],
                 "max_results": min(MAX_PAGE, max_results - len(found)),
                 "include_spans": include_spans,
+                **search_fields(filter_string, order_by, token),
             }
-            if filter_string:
-                body["filter"] = filter_string
-            if order_by:
-                body["order_by"] = list(order_by)
-            if token:
-                body["page_token"] = token
             if run_id is not None:
                 body["run_id"] = run_id
             answer = self.server.call("POST", f"{TRACES_PREFIX}/search", json=body, idempotent=True)

@@ -31,7 +31,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -52,7 +52,7 @@ from heron.errors import (
     HeronError,
 )
 
-__all__ = ["RemoteServer", "authorization_header", "server_for", "base_url"]
+__all__ = ["RemoteServer", "authorization_header", "server_for", "base_url", "search_fields"]
 
 _logger = logging.getLogger(__name__)
 
@@ -84,6 +84,18 @@ def base_url(uri: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise HeronError.invalid(f"Server URI {uri!r} is not an http(s)://host[:port] URL.")
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def search_fields(filter_string: str | None, order_by: Sequence[str] | None, page_token: str | None) -> dict[str, Any]:
+    """The filter, order and page fields of a search request in MLflow's REST API, leaving out what is unset."""
+    fields: dict[str, Any] = {}
+    if filter_string:
+        fields["filter"] = filter_string
+    if order_by:
+        fields["order_by"] = list(order_by)
+    if page_token:
+        fields["page_token"] = page_token
+    return fields
 
 
 def server_for(uri: str) -> RemoteServer:

@@ -14,7 +14,7 @@ from typing import Any
 from heron.errors import RESOURCE_DOES_NOT_EXIST, HeronError
 from heron.tracking import validation
 from heron.tracking.entities import Experiment, Metric, PagedList, Param, Run, RunInfo, RunTag
-from heron.tracking.remote import RemoteServer, server_for
+from heron.tracking.remote import RemoteServer, search_fields, server_for
 from heron.tracking.store import wire
 from heron.tracking.uri import StoreLocation
 
@@ -77,13 +77,8 @@ class RestTrackingStore:
         order_by: Sequence[str] | None,
         page_token: str | None,
     ) -> PagedList[Experiment]:
-        body: dict[str, Any] = {"view_type": wire.view_type_name(view_type), "max_results": max_results}
-        if filter_string:
-            body["filter"] = filter_string
-        if order_by:
-            body["order_by"] = list(order_by)
-        if page_token:
-            body["page_token"] = page_token
+        body: dict[str, Any] = {"view_type": wire.view_type_name(view_type), "max_results": max_results,
+                                **search_fields(filter_string, order_by, page_token)}
         found = self._post("experiments/search", body, idempotent=True)
         return PagedList(
             [wire.experiment_from_json(e) for e in found.get("experiments", ())],
@@ -199,13 +194,8 @@ class RestTrackingStore:
             "experiment_ids": [str(e) for e in experiment_ids],
             "run_view_type": wire.view_type_name(view_type),
             "max_results": max_results,
+            **search_fields(filter_string, order_by, page_token),
         }
-        if filter_string:
-            body["filter"] = filter_string
-        if order_by:
-            body["order_by"] = list(order_by)
-        if page_token:
-            body["page_token"] = page_token
         found = self._post("runs/search", body, idempotent=True)
         return PagedList([wire.run_from_json(r) for r in found.get("runs", ())], found.get("next_page_token") or None)
 
