@@ -28,6 +28,15 @@ def server_settings(tmp_path: Path, store_uri: str | None = None, **kwargs: obje
     )
 
 
+def store_uri_for(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """The store a test server gets: None (its default SQLite file under tmp_path) for a SQLite backend,
+    else a fresh database on the session's PostgreSQL server."""
+    if "postgres" not in backend:
+        return None
+    pg: PostgresServer = request.getfixturevalue("postgres_server")
+    return pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
+
+
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[BackgroundServer]:
     """A server on a fresh SQLite store, artifacts proxied into tmp_path/server/artifacts."""
@@ -38,10 +47,7 @@ def live_server(tmp_path: Path) -> Iterator[BackgroundServer]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def remote_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A live server on a fresh store of each backend, set as Heron's tracking URI."""
-    store_uri = None
-    if request.param == "postgres":
-        pg: PostgresServer = request.getfixturevalue("postgres_server")
-        store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
+    store_uri = store_uri_for(request.param, request)
     with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
         heron.set_tracking_uri(server.url)
         yield server.url
@@ -52,10 +58,7 @@ def suite_tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     """For running an embedded-store suite against a server: a live server on a fresh store of each
     backend, set as the tracking URI, with HERON_ARTIFACT_ROOT in tmp_path. Traces are flushed before
     the server stops. A module overrides tests/conftest.py's ``tracking_uri`` with it."""
-    store_uri = None
-    if request.param == "server-postgres":
-        pg: PostgresServer = request.getfixturevalue("postgres_server")
-        store_uri = pg.create_database(f"s_{uuid.uuid4().hex[:12]}")
+    store_uri = store_uri_for(request.param, request)
     with BackgroundServer(server_settings(tmp_path, store_uri)) as server:
         os.environ["HERON_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
         heron.set_tracking_uri(server.url)

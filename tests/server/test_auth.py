@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,7 @@ from heron.server.app import ROUTERS
 from heron.server.cli import exposure_warning
 from heron.server.policy import rule_for
 from heron.tracking.store.schema import metadata
-from tests.pgserver import PostgresServer
-from tests.server.conftest import server_settings
+from tests.server.conftest import server_settings, store_uri_for
 
 ADMIN = ("admin", "admin-password")
 READER = ("reader", "reader-password")  # no permission given: the default, READ
@@ -70,10 +68,7 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def seeded(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Seeded]:
-    store_uri = None
-    if request.param == "postgres":
-        pg: PostgresServer = request.getfixturevalue("postgres_server")
-        store_uri = pg.create_database(f"a_{uuid.uuid4().hex[:12]}")
+    store_uri = store_uri_for(request.param, request)
     settings = server_settings(tmp_path, store_uri, auth=True)
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
     with BackgroundServer(settings) as server:

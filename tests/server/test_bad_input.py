@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 
 import heron
 from heron.server import BackgroundServer, Settings
-from tests.server.conftest import server_settings
+from tests.server.conftest import server_settings, store_uri_for
 
 API = "/api/2.0/mlflow"
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
@@ -242,9 +241,7 @@ def test_sql_looking_values_are_stored_and_matched_literally(api: tuple[httpx.Cl
 def test_values_wider_than_their_columns_are_400_on_both_backends(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    store_uri = None
-    if backend == "postgres":
-        store_uri = request.getfixturevalue("postgres_server").create_database(f"b_{uuid.uuid4().hex[:12]}")
+    store_uri = store_uri_for(backend, request)
     with BackgroundServer(server_settings(tmp_path, store_uri)) as server, httpx.Client(base_url=server.url) as http:
         _error(http.post(f"{API}/runs/create", json={"user_id": "u" * 257}), 400, "INVALID_PARAMETER_VALUE", "'user_id'")
         too_long = {"name": "x", "artifact_location": "s3://b/" + "a" * 1000}

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,7 @@ from heron.errors import HeronError
 from heron.server import BackgroundServer
 from heron.server.app import ROUTERS
 from heron.server.policy import FILTERED, rule_for
-from tests.pgserver import PostgresServer
-from tests.server.conftest import server_settings
+from tests.server.conftest import server_settings, store_uri_for
 
 ADMIN = ("admin", "admin-password")
 ALICE = ("alice", "alice-password")  # EDIT on shared-model and shared-prompt; nothing else (default NONE)
@@ -56,10 +54,7 @@ class Registry:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def registry(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Registry]:
-    store_uri = None
-    if request.param == "postgres":
-        pg: PostgresServer = request.getfixturevalue("postgres_server")
-        store_uri = pg.create_database(f"r_{uuid.uuid4().hex[:12]}")
+    store_uri = store_uri_for(request.param, request)
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
     with BackgroundServer(server_settings(tmp_path, store_uri, auth=True, default_permission="NO_PERMISSIONS")) as server:
         r = Registry(server)

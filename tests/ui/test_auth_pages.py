@@ -5,7 +5,6 @@ route of the app visited by a user with READ on one experiment, model and prompt
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,7 @@ import httpx
 import pytest
 
 from heron.server import BackgroundServer, policy
-from tests.pgserver import PostgresServer
-from tests.server.conftest import server_settings
+from tests.server.conftest import server_settings, store_uri_for
 
 MLFLOW = "/api/2.0/mlflow"
 ADMIN = ("admin", "admin-password")
@@ -97,10 +95,7 @@ class Seeded:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def seeded_pages(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Seeded]:
-    store_uri = None
-    if request.param == "postgres":
-        pg: PostgresServer = request.getfixturevalue("postgres_server")
-        store_uri = pg.create_database(f"p_{uuid.uuid4().hex[:12]}")
+    store_uri = store_uri_for(request.param, request)
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
     apps: list[Any] = []
 
