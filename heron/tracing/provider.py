@@ -25,15 +25,17 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from heron import __version__, config
 from heron.errors import HeronError
 from heron.tracing.export import EXPORTER, ExportSettings
 from heron.tracing.ids import TimeOrderedIdGenerator
+from heron.tracing.lightspan import LightTracer
 from heron.tracing.pending import PendingSpan
 from heron.tracing.processor import HeronSpanProcessor
 
-__all__ = ["configure", "get_tracer", "settings", "local_root", "Settings", "reset"]
+__all__ = ["configure", "get_tracer", "light_tracer", "settings", "local_root", "Settings", "reset"]
 
 _logger = logging.getLogger("heron.tracing")
 
@@ -55,6 +57,7 @@ class _State:
         self.tracer: otel_trace.Tracer | None = None
         self.processor: HeronSpanProcessor | None = None
         self.provider: TracerProvider | None = None
+        self.light: LightTracer | None = None  # autolog's tracer, on Heron's own provider only (lightspan.py)
         self.configured = False  # configure() was called (else the first span reads the environment)
         self.lock = threading.Lock()
 
@@ -122,6 +125,14 @@ def get_tracer() -> otel_trace.Tracer:
     return tracer
 
 
+def light_tracer() -> LightTracer | None:
+    """The tracer of autolog's light spans, or None when they must be SDK spans (``otel_global``, or
+    span limits only the SDK applies). Builds the provider on first use, as ``get_tracer`` does."""
+    if _state.tracer is None:
+        get_tracer()
+    return _state.light
+
+
 def _check_ratio(ratio: Any) -> float:
     if not isinstance(ratio, int | float) or isinstance(ratio, bool) or not math.isfinite(ratio) \
             or not 0.0 <= ratio <= 1.0:
@@ -159,13 +170,20 @@ def _install(new: Settings) -> None:
     provider: TracerProvider | None = None
     if new.otel_global:
         provider = _global_provider(new)
+    own = provider is None
     if provider is None:
         provider = TracerProvider(sampler=_sampler(new.sampling_ratio), resource=_resource(),
                                   shutdown_on_exit=False, id_generator=TimeOrderedIdGenerator())
     provider.add_span_processor(processor)
+    tracer = provider.get_tracer("heron", __version__)
+    light = None
+    if own:  # only Heron's processor sees this provider's spans: autolog may use light spans
+        scope = getattr(tracer, "_instrumentation_scope", None) or InstrumentationScope("heron", __version__)
+        light = LightTracer(provider, scope, processor, always_sample=new.sampling_ratio >= 1.0)
     _state.processor = processor
     _state.provider = provider
-    _state.tracer = provider.get_tracer("heron", __version__)
+    _state.light = light if light is not None and light.usable else None
+    _state.tracer = tracer
 
 
 def _global_provider(new: Settings) -> TracerProvider | None:
@@ -198,3 +216,4 @@ def reset() -> None:
         _state.tracer = None
         _state.processor = None
         _state.provider = None
+        _state.light = None

@@ -19,7 +19,9 @@ from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import Span
 
-__all__ = ["put", "put_all", "put_attributes", "is_plain"]
+from heron.tracing.lightspan import LightSpan
+
+__all__ = ["put", "put_all", "put_attributes", "store_attributes", "is_plain"]
 
 _PLAIN = (str, bool, int, float)
 _INT64 = 2**63
@@ -77,6 +79,16 @@ def put_attributes(span: Span, attributes: Mapping[str, Any], first: tuple[str, 
         return
     if first is not None:
         put(span, first[0], first[1])
+    if not store_attributes(inner, attributes):
+        for key, value in attributes.items():  # an empty key: the SDK's own warning for it
+            if not key:
+                span.set_attribute(key, _converted(value))
+
+
+def store_attributes(inner: dict[str, Any], attributes: Mapping[str, Any], replace: bool = True) -> bool:
+    """Convert and store ``attributes`` into the attribute dict ``inner`` as ``put_attributes`` does
+    (``replace=False``: keys already there are kept). False when an empty key was skipped."""
+    clean = True
     for key, value in attributes.items():
         kind = type(value)
         if kind is int:
@@ -85,19 +97,32 @@ def put_attributes(span: Span, attributes: Mapping[str, Any], first: tuple[str, 
         elif kind is not str and kind is not float and kind is not bool:
             if value is None:
                 continue
-            value = _converted(value)
-            if value is None:
-                continue
-            if type(value) is list:
+            if (kind is list or kind is tuple) and value and _one_plain_type(value):
                 value = tuple(value)  # a flat list of one plain type: stored as the SDK stores it
+            else:
+                value = _converted(value)
+                if value is None:
+                    continue
+                if type(value) is list:
+                    value = tuple(value)
         if type(key) is not str:
             key = str(key)
         if not key:
-            span.set_attribute(key, value)  # the SDK's own warning
+            clean = False
             continue
         if key in inner:
+            if not replace:
+                continue
             del inner[key]
         inner[key] = value
+    return clean
+
+
+def _one_plain_type(values: list[Any] | tuple[Any, ...]) -> bool:
+    first = type(values[0])
+    if first is int:  # integers beyond 64 bits are text: left to attribute_value
+        return all(type(v) is int and -_INT64 <= v < _INT64 for v in values)
+    return first in _PLAIN and all(type(v) is first for v in values)
 
 
 def _converted(value: Any) -> Any:
@@ -108,6 +133,8 @@ def _converted(value: Any) -> Any:
 
 def _inner(span: Span, room: int) -> dict[str, Any] | None:
     """The SDK span's attribute dict when ``room`` values may be stored into it directly, else None."""
+    if type(span) is LightSpan:
+        return span.attribute_dict(room)
     if not isinstance(span, SdkSpan):
         return None
     attributes = getattr(span, "_attributes", None)

@@ -17,7 +17,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Status, StatusCode
 
 from heron.tracing.attributes import INPUTS, OUTPUTS, SPAN_TYPE
-from heron.tracing.provider import get_tracer, settings
+from heron.tracing.provider import get_tracer, light_tracer, settings
 from heron.tracing.sdk_attributes import put, put_attributes
 from heron.tracing.serialize import to_json
 from heron.tracing.span_types import SpanType
@@ -265,12 +265,13 @@ def start_detached_span(name: str, span_type: str = SpanType.UNKNOWN, parent: Li
     """
     try:
         context = None if parent is None else otel_trace.set_span_in_context(parent.otel_span)
-        if settings().otel_global:  # the app's samplers and processors may read attributes at start
+        light = light_tracer()
+        if light is not None:  # Heron's own provider: a light span (lightspan.py), attributes put in after
+            span = light.start(name, context, (SPAN_TYPE, str(span_type)))
+            if attributes and span.is_recording():
+                put_attributes(span, attributes)
+        else:  # the app's samplers and processors may read attributes at start
             span = get_tracer().start_span(name, context=context, attributes=_start_attributes(span_type, attributes))
-        else:  # Heron's provider reads none at start: put in after it, already valid (sdk_attributes)
-            span = get_tracer().start_span(name, context=context)
-            if span.is_recording():
-                put_attributes(span, attributes or {}, (SPAN_TYPE, str(span_type)))
     except Exception:  # noqa: BLE001
         _logger.warning("Heron tracing: could not start span %r", name, exc_info=True)
         span = otel_trace.INVALID_SPAN

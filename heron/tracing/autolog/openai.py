@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from heron.errors import HeronError
+from heron.tracing.attributes import INPUTS, OUTPUTS
 from heron.tracing.autolog.openai_calls import (
     CHAT,
     EMBEDDINGS,
@@ -38,6 +39,8 @@ from heron.tracing.autolog.openai_calls import (
     span_name,
 )
 from heron.tracing.autolog.openai_streams import StreamCall, can_intercept, wrap_async_stream, wrap_stream
+from heron.tracing.provider import settings as tracing_settings
+from heron.tracing.serialize import to_json
 from heron.tracing.span_types import SpanType
 from heron.tracing.spans import LiveSpan, start_detached_span, use_span
 
@@ -195,20 +198,20 @@ class _Call:
             if (api == CHAT and kwargs.get("stream") is True and _settings.stream_usage
                     and _settings.streams_wrappable and not _is_raw(kwargs)):
                 kwargs, hide = _ask_for_usage(kwargs)
-            span = start_detached_span(
-                span_name(api, kwargs),
-                span_type=SpanType.EMBEDDING if api == EMBEDDINGS else SpanType.CHAT_MODEL,
-                attributes=request_attributes(api, getattr(resource, "_client", None), kwargs),
-            )
+            attributes = request_attributes(api, getattr(resource, "_client", None), kwargs)
         except Exception as exc:  # noqa: BLE001
             _failed("request", exc)
             return None
-        call = cls(api, span, kwargs, hide)
         try:
-            span.set_inputs(request_inputs(api, kwargs))
+            _add_content(attributes, INPUTS, request_inputs, api, kwargs)
         except Exception as exc:  # noqa: BLE001
             _failed("inputs", exc)
-        return call
+        span = start_detached_span(  # never raises; one write of every attribute known before the call
+            span_name(api, kwargs),
+            span_type=SpanType.EMBEDDING if api == EMBEDDINGS else SpanType.CHAT_MODEL,
+            attributes=attributes,
+        )
+        return cls(api, span, kwargs, hide)
 
     def activate(self) -> None:
         """Make the span current while the SDK sends the request, so that HTTP spans nest under it."""
@@ -248,8 +251,9 @@ class _Call:
                 if isinstance(status, int):
                     self.span.set_attribute("http.response.status_code", status)
             else:
-                self.span.set_attributes(response_attributes(self.api, result))
-                self.span.set_outputs(response_outputs(self.api, result))
+                attributes = response_attributes(self.api, result)
+                _add_content(attributes, OUTPUTS, response_outputs, self.api, result)
+                self.span.set_attributes(attributes)
         except Exception as exc:  # noqa: BLE001
             _failed("response", exc)
         self._end()
@@ -262,8 +266,8 @@ class _Call:
 
     def _stream_ended(self, attributes: dict[str, Any], outputs: Any, error: BaseException | None) -> None:
         try:
+            _add_content(attributes, OUTPUTS, lambda _api, value: value, self.api, outputs)
             self.span.set_attributes(attributes)
-            self.span.set_outputs(outputs)
         except Exception as exc:  # noqa: BLE001
             _failed("stream", exc)
         if error is not None:
@@ -276,6 +280,14 @@ class _Call:
             self.span.end()
         except Exception as exc:  # noqa: BLE001
             _failed("span end", exc)
+
+
+def _add_content(attributes: dict[str, Any], key: str, read: Callable[[str, Any], Any], api: str, source: Any) -> None:
+    """``attributes[key]``: the JSON text of ``read(api, source)`` (inputs or outputs), unless content
+    capture is off: what ``LiveSpan.set_inputs`` / ``set_outputs`` store, in the same write as the rest."""
+    current = tracing_settings()
+    if current.capture_content:
+        attributes[key] = to_json(read(api, source), current.max_value_chars)
 
 
 def _is_raw(kwargs: Mapping[str, Any]) -> bool:

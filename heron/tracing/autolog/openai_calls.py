@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "CHAT", "RESPONSES", "EMBEDDINGS", "given", "span_name", "request_attributes", "request_inputs",
     "response_attributes", "response_outputs", "error_attributes", "chat_message", "usage_attributes", "field",
+    "fields",
 ]
 
 # the three SDK APIs autolog records
@@ -42,12 +43,34 @@ def given(value: Any) -> bool:
 def field(obj: Any, name: str) -> Any:
     """Field ``name`` of an SDK object, or None. Pydantic fields are read from ``__dict__``: a missing
     attribute costs ~10 µs through pydantic's ``__getattr__``, a dict lookup a fraction of one."""
-    fields = getattr(obj, "__dict__", None)
-    if fields is not None:
-        return fields.get(name)
+    found = getattr(obj, "__dict__", None)
+    if found is not None:
+        return found.get(name)
     if isinstance(obj, Mapping):  # plain dicts, e.g. LangChain's llm_output["token_usage"]
         return obj.get(name)
     return getattr(obj, name, None)
+
+
+class _Attributes:
+    """``.get`` over an object's attributes, for objects with neither ``__dict__`` nor mapping access."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def get(self, name: str) -> Any:
+        return getattr(self._obj, name, None)
+
+
+def fields(obj: Any) -> Mapping[str, Any] | _Attributes:
+    """Something to ``.get`` several fields of ``obj`` from, each as ``field(obj, name)`` would read it."""
+    found = getattr(obj, "__dict__", None)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    if isinstance(obj, Mapping):
+        return obj
+    return _Attributes(obj)
 
 
 def plain(obj: Any) -> Any:
@@ -228,13 +251,15 @@ def usage_attributes(usage: Any) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if usage is None:
         return attrs
-    _set(attrs, "gen_ai.usage.input_tokens", _either(field(usage, "prompt_tokens"), field(usage, "input_tokens")))
-    _set(attrs, "gen_ai.usage.output_tokens",
-         _either(field(usage, "completion_tokens"), field(usage, "output_tokens")))
-    details = field(usage, "prompt_tokens_details") or field(usage, "input_tokens_details")
-    _set(attrs, "gen_ai.usage.cache_read.input_tokens", field(details, "cached_tokens"))
-    details = field(usage, "completion_tokens_details") or field(usage, "output_tokens_details")
-    _set(attrs, "gen_ai.usage.reasoning.output_tokens", field(details, "reasoning_tokens"))
+    found = fields(usage)
+    _set(attrs, "gen_ai.usage.input_tokens", _either(found.get("prompt_tokens"), found.get("input_tokens")))
+    _set(attrs, "gen_ai.usage.output_tokens", _either(found.get("completion_tokens"), found.get("output_tokens")))
+    details = found.get("prompt_tokens_details") or found.get("input_tokens_details")
+    if details is not None:
+        _set(attrs, "gen_ai.usage.cache_read.input_tokens", fields(details).get("cached_tokens"))
+    details = found.get("completion_tokens_details") or found.get("output_tokens_details")
+    if details is not None:
+        _set(attrs, "gen_ai.usage.reasoning.output_tokens", fields(details).get("reasoning_tokens"))
     return attrs
 
 
@@ -252,24 +277,25 @@ def _finish_reason(response: Any) -> str:
 def response_attributes(api: str, result: Any) -> dict[str, Any]:
     """gen_ai.response.* and gen_ai.usage.* attributes of a finished call's result object."""
     attrs: dict[str, Any] = {}
-    response_id, model = field(result, "id"), field(result, "model")
+    found = fields(result)
+    response_id, model = found.get("id"), found.get("model")
     if isinstance(response_id, str):
         attrs["gen_ai.response.id"] = response_id
     if isinstance(model, str):
         attrs["gen_ai.response.model"] = model
     if api == CHAT:
-        reasons = [field(c, "finish_reason") for c in field(result, "choices") or []]
+        reasons = [field(c, "finish_reason") for c in found.get("choices") or []]
         if reasons and all(isinstance(r, str) for r in reasons):
             attrs["gen_ai.response.finish_reasons"] = reasons
-        fingerprint = field(result, "system_fingerprint")
+        fingerprint = found.get("system_fingerprint")
         if isinstance(fingerprint, str):
             attrs["openai.response.system_fingerprint"] = fingerprint
     elif api == RESPONSES:
         attrs["gen_ai.response.finish_reasons"] = [_finish_reason(result)]
-    tier = field(result, "service_tier")
+    tier = found.get("service_tier")
     if isinstance(tier, str):
         attrs["openai.response.service_tier"] = tier
-    attrs.update(usage_attributes(field(result, "usage")))
+    attrs.update(usage_attributes(found.get("usage")))
     return attrs
 
 
