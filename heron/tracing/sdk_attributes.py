@@ -7,7 +7,8 @@ limit they go into the span's attribute dict as the SDK itself would store them.
 kind of span, a value length limit, a full attribute dict, an ended span, another value type) goes
 through ``span.set_attribute``, with the SDK's own checks and warnings. ``put_attributes`` also takes
 any value and converts it as ``spans.attribute_value`` does; flat lists of one scalar type are stored as
-the SDK stores them: as tuples.
+the SDK stores them: as tuples. A recording light span (``lightspan.py``) with room left is written
+the same way, into its plain attribute dict.
 """
 
 from __future__ import annotations
