@@ -146,7 +146,6 @@ def test_sampling_follows_the_ratio_and_the_parent(sqlite_uri: str) -> None:
     assert not dropped.is_recording() and not dropped.otel_span.get_span_context().trace_flags.sampled
     child = start_detached_span("child of a dropped root", parent=dropped)
     assert not child.is_recording()  # children follow their root
-    heron.tracing.configure(sampling_ratio=0.0)
     app = TracerProvider().get_tracer("app")  # an app's sampled span: its children are kept
     with app.start_as_current_span("sampled parent"):
         assert start_detached_span("kept").is_recording()
@@ -205,10 +204,14 @@ def test_the_span_api_on_a_light_span(sqlite_uri: str) -> None:
     span.set_attribute("", 1)  # an empty key is dropped
     span.set_attribute("obj", object())  # OpenTelemetry cannot hold it: dropped (LiveSpan stores JSON)
     assert "obj" not in span.attributes and "" not in span.attributes
+    assert [(link.context, dict(link.attributes or {})) for link in span.links] == [
+        (other.otel_span.get_span_context(), {"why": "batch"})]  # the valid link only
     other.end()
     live.end()
     assert not span.is_recording()
     span.update_name("too late")
+    span.add_link(other.otel_span.get_span_context())  # ignored: ended
+    assert len(span.links) == 1
     heron.flush_traces()
     stored = get_trace(live.trace_id).data.spans[0]
     assert stored.name == "renamed"

@@ -203,7 +203,7 @@ class _Call:
             _failed("request", exc)
             return None
         try:
-            _add_content(attributes, INPUTS, request_inputs, api, kwargs)
+            _add_content(attributes, INPUTS, request_inputs(api, kwargs))
         except Exception as exc:  # noqa: BLE001
             _failed("inputs", exc)
         span = start_detached_span(  # never raises; one write of every attribute known before the call
@@ -252,7 +252,7 @@ class _Call:
                     self.span.set_attribute("http.response.status_code", status)
             else:
                 attributes = response_attributes(self.api, result)
-                _add_content(attributes, OUTPUTS, response_outputs, self.api, result)
+                _add_content(attributes, OUTPUTS, response_outputs(self.api, result))
                 self.span.set_attributes(attributes)
         except Exception as exc:  # noqa: BLE001
             _failed("response", exc)
@@ -266,7 +266,7 @@ class _Call:
 
     def _stream_ended(self, attributes: dict[str, Any], outputs: Any, error: BaseException | None) -> None:
         try:
-            _add_content(attributes, OUTPUTS, lambda _api, value: value, self.api, outputs)
+            _add_content(attributes, OUTPUTS, outputs)
             self.span.set_attributes(attributes)
         except Exception as exc:  # noqa: BLE001
             _failed("stream", exc)
@@ -282,12 +282,12 @@ class _Call:
             _failed("span end", exc)
 
 
-def _add_content(attributes: dict[str, Any], key: str, read: Callable[[str, Any], Any], api: str, source: Any) -> None:
-    """``attributes[key]``: the JSON text of ``read(api, source)`` (inputs or outputs), unless content
-    capture is off: what ``LiveSpan.set_inputs`` / ``set_outputs`` store, in the same write as the rest."""
+def _add_content(attributes: dict[str, Any], key: str, value: Any) -> None:
+    """``attributes[key]``: the JSON text of ``value`` (inputs or outputs), unless content capture is
+    off: what ``LiveSpan.set_inputs`` / ``set_outputs`` store, in the same write as the rest."""
     current = tracing_settings()
     if current.capture_content:
-        attributes[key] = to_json(read(api, source), current.max_value_chars)
+        attributes[key] = to_json(value, current.max_value_chars)
 
 
 def _is_raw(kwargs: Mapping[str, Any]) -> bool:
