@@ -15,7 +15,7 @@ try:  # an optional accelerator: same output, much faster
 except ImportError:  # pragma: no cover - exercised by test_jsontext through stdlib_dumps
     orjson = None  # type: ignore[assignment]
 
-__all__ = ["dumps", "stdlib_dumps"]
+__all__ = ["dumps", "plain_dumps", "stdlib_dumps"]
 
 _stdlib = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
@@ -27,9 +27,17 @@ def stdlib_dumps(value: Any) -> str:
 
 if orjson is not None:
     _orjson_dumps = orjson.dumps
+    # types orjson would encode its own way (dataclasses, dates, subclasses of str, int, dict and list):
+    # refused instead, so that serialize.to_json converts them by its rules
+    _PLAIN_ONLY = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 
     def dumps(value: Any) -> str:
         """Compact JSON text; non-ASCII kept as is. Raises TypeError/ValueError if it cannot encode."""
         return _orjson_dumps(value).decode()
+
+    def plain_dumps(value: Any) -> str:
+        """``dumps`` of dicts, lists, tuples, str, int, float, bool and None only (and enums and UUIDs,
+        by value); TypeError for anything else. A non-finite float is written as null."""
+        return _orjson_dumps(value, option=_PLAIN_ONLY).decode()
 else:  # pragma: no cover
-    dumps = stdlib_dumps
+    dumps = plain_dumps = stdlib_dumps

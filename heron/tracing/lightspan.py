@@ -26,7 +26,19 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, SpanLimits
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import (
+    DEFAULT_TRACE_STATE,
+    Link,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    TraceState,
+)
+from opentelemetry.trace.propagation import (
+    _SPAN_KEY,  # where the OpenTelemetry context keeps the current span
+)
 
 __all__ = ["LightSpan", "LightTracer"]
 
@@ -37,7 +49,26 @@ _RANDOM = getattr(TraceFlags, "RANDOM_TRACE_ID", 0)  # OpenTelemetry 1.39+: the 
 _FLAGS = {(sampled, random): TraceFlags((TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT) | (_RANDOM if random else 0))
           for sampled in (False, True) for random in (False, True)}
 _UNSET = Status(StatusCode.UNSET)
-_new = object.__new__
+_OK = Status(StatusCode.OK)
+_new = object.__new__  # LightSpan(...) without running an __init__
+_get_current = otel_context.get_current
+
+
+def _span_context(trace_id: int, span_id: int, flags: TraceFlags, state: TraceState | None) -> SpanContext:
+    """``SpanContext(trace_id, span_id, False, flags, state)``, built as its ``__new__`` builds it but
+    without the call's overhead (a tenth of what starting a light span costs)."""
+    return _new_tuple(SpanContext, (trace_id, span_id, False, flags, _DEFAULT_STATE if state is None else state,
+                                    0 < trace_id <= _MAX_TRACE_ID and 0 < span_id <= _MAX_SPAN_ID))
+
+
+_new_tuple = tuple.__new__
+_DEFAULT_STATE = DEFAULT_TRACE_STATE
+_MAX_TRACE_ID, _MAX_SPAN_ID = 2**128 - 1, 2**64 - 1
+_probe = SpanContext(3, 5, False, _FLAGS[True, False], TraceState([("k", "v")]))
+if _span_context(3, 5, _FLAGS[True, False], _probe.trace_state) != _probe \
+        or _span_context(0, 5, _FLAGS[True, False], None) != SpanContext(0, 5, False, _FLAGS[True, False]):
+    def _span_context(trace_id: int, span_id: int, flags: TraceFlags, state: TraceState | None) -> SpanContext:
+        return SpanContext(trace_id, span_id, False, flags, state)  # an OpenTelemetry that lays it out otherwise
 
 
 class LightSpan(otel_trace.Span):
@@ -183,6 +214,20 @@ class LightSpan(otel_trace.Span):
             self.end_time = end_time if end_time is not None else time.time_ns()
         self._tracer.processor.on_end(self)  # type: ignore[arg-type]  # reads what a ReadableSpan has
 
+    def finish(self, owned: dict[str, Any]) -> None:
+        """Add ``owned`` (made for this span, with values as ``LightTracer.start`` takes them), set the
+        status OK unless one was set, and end: what ``set_attributes``, ``set_status`` and ``end`` do,
+        in one step when the keys are new and there is room."""
+        own = self._attributes
+        if self.end_time is None and own.keys().isdisjoint(owned) \
+                and len(own) + len(owned) <= self._tracer.max_attributes:
+            own.update(owned)
+        else:
+            self.set_attributes(owned)
+        if self.status.status_code is StatusCode.UNSET and self.end_time is None:
+            self.status = _OK
+        self.end()
+
     def __repr__(self) -> str:
         return f"LightSpan(name={self.name!r}, span_id={self._context.span_id:016x})"
 
@@ -225,11 +270,21 @@ class LightTracer:
         self.usable = limits.max_span_attribute_length is None and limits.max_attribute_length is None
 
     def start(self, name: str, context: otel_context.Context | None = None,
-              first: tuple[str, str] | None = None) -> otel_trace.Span:
+              first: tuple[str, str] | None = None, owned: dict[str, Any] | None = None) -> otel_trace.Span:
         """A started LightSpan under ``context``'s span (the current one when None), or a non-recording
         span when the sampler drops it: what ``Tracer.start_span`` returns, for Heron's processor.
-        ``first``: one string attribute the span starts with (its type)."""
-        parent: SpanContext | None = otel_trace.get_current_span(context).get_span_context()
+        ``first``: one string attribute the span starts with (its type). ``owned``: instead, a dict the span
+        takes as its attributes, unchecked and uncopied: the caller made it for this span and every key
+        and value in it is one OpenTelemetry would store as it is (a non-empty str key; a str, bool, int
+        of 64 bits or float, or a tuple of one of these types)."""
+        current = (context if context is not None else _get_current()).get(_SPAN_KEY)
+        parent: SpanContext | None
+        if current is None:
+            parent = None
+        elif type(current) is LightSpan:
+            parent = current._context
+        else:
+            parent = current.get_span_context() if isinstance(current, otel_trace.Span) else None
         if parent is None or not parent.is_valid:
             parent, trace_id = None, self.ids.generate_trace_id()
             random = bool(_RANDOM) and self.ids.is_trace_id_random()
@@ -244,8 +299,7 @@ class LightTracer:
             result = self.sampler.should_sample(context, trace_id, name, SpanKind.INTERNAL, None, ())
             sampled, recording = result.decision.is_sampled(), result.decision.is_recording()
             trace_state, extra = result.trace_state, result.attributes
-        flags = _FLAGS[sampled, random]
-        span_context = SpanContext(trace_id, self.ids.generate_span_id(), False, flags, trace_state)
+        span_context = _span_context(trace_id, self.ids.generate_span_id(), _FLAGS[sampled, random], trace_state)
         if not recording:
             return otel_trace.NonRecordingSpan(span_context)
         span: LightSpan = _new(LightSpan)
@@ -254,11 +308,16 @@ class LightTracer:
         span.name = name
         span.start_time = time.time_ns()
         span.end_time = None
-        span._attributes = {} if first is None else {first[0]: first[1]}
         span._events = None
         span._links = None
         span.status = _UNSET
         span._tracer = self
+        if owned is not None and len(owned) <= self.max_attributes:
+            span._attributes = owned
+        else:
+            span._attributes = {} if first is None else {first[0]: first[1]}
+            if owned:
+                span.set_attributes(owned)
         if extra:
             span.set_attributes(extra)
         self.processor.on_start(span)

@@ -278,6 +278,21 @@ def start_detached_span(name: str, span_type: str = SpanType.UNKNOWN, parent: Li
     return LiveSpan(span)
 
 
+def start_owned_span(name: str, span_type: str, owned: dict[str, Any]) -> otel_trace.Span:
+    """``start_detached_span`` under the current context for autolog code that made ``owned`` for this
+    span, every value already one OpenTelemetry stores as it is (see ``LightTracer.start``): a light
+    span takes it as its attribute dict, with no copy or check. Returns the OpenTelemetry span (not a
+    LiveSpan). Never raises."""
+    try:
+        light = light_tracer()
+        if light is not None:
+            return light.start(name, None, None, {SPAN_TYPE: span_type, **owned})
+        return get_tracer().start_span(name, attributes=_start_attributes(span_type, owned))
+    except Exception:  # noqa: BLE001
+        _logger.warning("Heron tracing: could not start span %r", name, exc_info=True)
+        return otel_trace.INVALID_SPAN
+
+
 class use_span:  # noqa: N801 - used as a function
     """``with use_span(live_span):`` makes the span current inside the block; does not end it."""
 

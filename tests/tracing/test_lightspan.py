@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import heron
 from heron.tracing import get_trace
 from heron.tracing.lightspan import LightSpan
-from heron.tracing.spans import start_detached_span, use_span
+from heron.tracing.spans import start_detached_span, start_owned_span, use_span
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -99,6 +99,88 @@ def test_a_light_span_is_stored_as_an_sdk_span_would_be(tmp_path: Path) -> None:
     assert tool["parent"] and "after" not in tool["attributes"]
     assert tool["events"][1]["attributes"]["exception.type"] == "TimeoutError" and tool["events"][1]["has_stack"]
     assert light["trace"]["tags"] == {"team": "a"} and light["trace"]["session"] == "s1"
+
+
+# OpenAI autolog's calls (attributes written at start and at end in one step each), run the same way.
+_OPENAI_SCENARIO = """
+import json, sys
+import numpy, openai
+import heron, heron.openai
+sys.path.insert(0, sys.argv[3])
+from tests.fakes.openai_server import FakeOpenAI
+heron.set_tracking_uri("sqlite:///" + sys.argv[1])
+if sys.argv[2] == "sdk":
+    heron.tracing.configure(otel_global=True)
+heron.openai.autolog()
+hello = [{"role": "user", "content": "hello there"}]
+with FakeOpenAI() as fake:
+    client = openai.OpenAI(base_url=fake.base_url, api_key="k", max_retries=0)
+    with heron.start_span("app") as app:
+        client.chat.completions.create(model="gpt-4o-mini", messages=hello, temperature=numpy.float64(0.5),
+                                       stop=["x"], seed=3)
+        for _ in client.chat.completions.create(model="gpt-4o-mini", messages=hello, stream=True):
+            pass
+        client.responses.create(model="gpt-4o-mini", input="weather in Paris?", tools=[{"type": "function",
+                                "name": "get_weather", "parameters": {"type": "object", "properties": {}}}])
+        client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
+        client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=hello)
+        fake.fail_next(429)
+        try:
+            client.chat.completions.create(model="gpt-4o-mini", messages=hello)
+        except openai.RateLimitError:
+            pass
+heron.flush_traces()
+found = heron.get_trace(app.trace_id)
+varying = {"server.port", "gen_ai.response.id"}
+spans = [{"name": s.name, "type": s.span_type, "status": [s.status.status_code, s.status.description],
+          "attributes": {k: v for k, v in s.attributes.items() if k not in varying}, "inputs": s.inputs,
+          "outputs": s.outputs, "events": [e.name for e in s.events], "parent": s.parent_id is not None}
+         for s in found.data.spans]
+info = found.info
+print(json.dumps({"spans": spans, "trace": [info.status, info.input_tokens, info.output_tokens, info.cost,
+                                            info.span_count]}, default=str))
+"""
+
+
+def test_openai_autolog_spans_are_stored_the_same_light_or_sdk(tmp_path: Path) -> None:
+    def run(mode: str) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-c", _OPENAI_SCENARIO, str(tmp_path / f"{mode}.db"), mode, str(REPO)],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+        assert done.returncode == 0, done.stderr
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    light, sdk = run("light"), run("sdk")
+    assert light == sdk
+    names = [s["name"] for s in light["spans"]]
+    assert names.count("chat gpt-4o-mini") == 5 and "embeddings text-embedding-3-small" in names
+    chat = next(s for s in light["spans"] if s["name"] == "chat gpt-4o-mini")
+    assert chat["attributes"]["gen_ai.request.temperature"] == 0.5
+    assert chat["attributes"]["gen_ai.request.stop_sequences"] == ["x"]
+    assert [s["status"][0] for s in light["spans"]].count("ERROR") == 1  # the 429
+
+
+def test_owned_attributes_keep_the_sdks_rules(sqlite_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a light span is given whole (``start_owned_span``, ``finish``) follows the same rules as
+    attributes set one by one: a replaced key moves to the end, a full span drops its oldest."""
+    span = start_owned_span("owned", "LLM", {"a": 1, "b": 2})
+    assert isinstance(span, LightSpan)
+    span.finish({"a": 3, "c": 4})  # "a" is already there: set one by one, it moves to the end
+    heron.flush_traces()
+    stored = get_trace(format(span.get_span_context().trace_id, "032x")).data.spans[0]
+    assert list(stored.attributes) == ["b", "a", "c"] and stored.attributes["a"] == 3
+    assert stored.span_type == "LLM" and stored.status.status_code == "OK"
+
+    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "3")
+    heron.tracing.configure()
+    span = start_owned_span("full", "LLM", {f"a{i}": i for i in range(4)})
+    assert isinstance(span, LightSpan)
+    span.finish({"z": 9})
+    heron.flush_traces()
+    stored = get_trace(format(span.get_span_context().trace_id, "032x")).data.spans[0]
+    assert stored.attributes == {"a2": 2, "a3": 3, "z": 9}  # the type and a0, a1 went first, as in the SDK
+    assert stored.span_type == "UNKNOWN"
 
 
 def test_autolog_spans_are_light_on_herons_provider(sqlite_uri: str) -> None:

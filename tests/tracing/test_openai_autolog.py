@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import json
 import logging
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import numpy
 import openai
 import pytest
 from openai.resources.chat.completions import AsyncCompletions, Completions
@@ -110,6 +112,26 @@ def test_chat_sync(autolog: None, client: openai.OpenAI, fake_openai: FakeOpenAI
     assert list(a["gen_ai.response.finish_reasons"]) == ["stop"]
     assert (a["gen_ai.usage.input_tokens"], a["gen_ai.usage.output_tokens"]) == (4, 3)
     assert a["gen_ai.usage.cache_read.input_tokens"] == 1
+
+
+class _Tokens(enum.IntEnum):
+    FEW = 40
+
+
+def test_request_parameters_of_other_number_types_are_stored_as_plain_numbers(
+    autolog: None, client: openai.OpenAI
+) -> None:
+    """A light span takes autolog's attributes unchecked: a numpy float or an IntEnum must arrive there
+    as a plain float or int (and a value no attribute can hold is left out), never as the object."""
+    client.chat.completions.create(model="gpt-4o-mini", messages=HELLO, temperature=numpy.float64(0.5),
+                                   max_tokens=_Tokens.FEW, stop=("a", "b"), n=1)
+    spans = tracing.search_traces(return_type="list")[0].data.spans
+    live = spans[0].attributes
+    assert live["gen_ai.request.temperature"] == 0.5 and type(live["gen_ai.request.temperature"]) is float
+    assert live["gen_ai.request.max_tokens"] == 40 and type(live["gen_ai.request.max_tokens"]) is int
+    assert list(live["gen_ai.request.stop_sequences"]) == ["a", "b"]
+    assert "gen_ai.request.choice.count" not in live  # n=1 is the default: not recorded
+    assert spans[0].inputs == HELLO
 
 
 def test_chat_async(autolog: None, fake_openai: FakeOpenAI) -> None:  # noqa: F811

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heron.tracing.jsontext import dumps, stdlib_dumps
-from heron.tracing.serialize import MAX_DEPTH, MAX_ITEMS, bounded, to_json, truncate_text
+from heron.tracing.serialize import MAX_DEPTH, MAX_ITEMS, bounded, plain_json, to_json, truncate_text
 
 
 class Color(enum.Enum):
@@ -196,3 +196,46 @@ def _slow_to_json(value: Any, max_chars: int) -> str:
         if len(text) > max_chars + 100:
             text = dumps(truncate_text(text, max_chars))
     return text
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values, st.sampled_from([8, 30, 100_000]))
+def test_plain_json_writes_what_to_json_writes(value: Any, max_chars: int) -> None:
+    """plain_json (autolog's messages) tries the encoder first; what it writes is to_json's text, except
+    that a non-finite float is null there."""
+    text = plain_json(value, max_chars)
+    if _finite(value):
+        assert text == to_json(value, max_chars)
+    else:
+        assert len(text) <= max_chars + 100 and isinstance(json.loads(text), object)
+
+
+def test_plain_json_converts_what_the_encoder_would_write_its_own_way() -> None:
+    """Values orjson encodes by its own rules (dataclasses, dates, str subclasses) and values it cannot
+    encode (pydantic models, bytes, numpy) get to_json's conversion, so both paths store the same text."""
+
+    class Tag(str):
+        pass
+
+    values: list[Any] = [
+        [{"role": "user", "content": "hi"}],
+        [Message(role="user", content="hi")],
+        {"when": datetime.datetime(2026, 1, 2, 3, 4, 5), "day": datetime.date(2026, 1, 2)},
+        [Point(1, "a"), Color.RED, uuid.UUID(int=7), b"\x00bytes", Tag("t"), np.arange(3), {1: "int key"}],
+        {"big": 2**70, "deep": [[[[["x"]]]]]},
+    ]
+    for value in values:
+        assert plain_json(value) == to_json(value), value
+    long_text = [{"role": "user", "content": "x" * 500}]
+    assert plain_json(long_text, 100) == to_json(long_text, 100)  # too long: cut as to_json cuts
+    assert plain_json([float("nan")]) == "[null]"

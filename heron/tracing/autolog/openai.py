@@ -24,6 +24,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.context import Context as _Context
+from opentelemetry.context import attach as _attach
+from opentelemetry.context import detach as _detach
+from opentelemetry.context import get_current as _get_current
+from opentelemetry.trace import Span
+from opentelemetry.trace.propagation import _SPAN_KEY
+
 from heron.errors import HeronError
 from heron.tracing.attributes import INPUTS, OUTPUTS
 from heron.tracing.autolog.openai_calls import (
@@ -39,10 +46,11 @@ from heron.tracing.autolog.openai_calls import (
     span_name,
 )
 from heron.tracing.autolog.openai_streams import StreamCall, can_intercept, wrap_async_stream, wrap_stream
+from heron.tracing.lightspan import LightSpan
 from heron.tracing.provider import settings as tracing_settings
-from heron.tracing.serialize import to_json
+from heron.tracing.serialize import plain_json
 from heron.tracing.span_types import SpanType
-from heron.tracing.spans import LiveSpan, start_detached_span, use_span
+from heron.tracing.spans import LiveSpan, start_owned_span
 
 __all__ = ["autolog", "is_enabled"]
 
@@ -182,14 +190,20 @@ def _failed(where: str, exc: BaseException) -> None:
 
 
 class _Call:
-    """One traced SDK call: its span, and the keyword arguments the SDK really gets."""
+    """One traced SDK call: its span, and the keyword arguments the SDK really gets.
 
-    def __init__(self, api: str, span: LiveSpan, kwargs: dict[str, Any], hide_usage_chunk: bool) -> None:
+    ``span`` is the OpenTelemetry span itself (a light span on Heron's own provider), not a LiveSpan:
+    the attributes autolog makes are already what OpenTelemetry stores (``openai_calls``), so they go
+    in at the start and the end in one step each (``start_owned_span``, ``LightSpan.finish``)."""
+
+    __slots__ = ("api", "span", "kwargs", "hide_usage_chunk", "_token")
+
+    def __init__(self, api: str, span: Span, kwargs: dict[str, Any], hide_usage_chunk: bool) -> None:
         self.api = api
         self.span = span
         self.kwargs = kwargs
         self.hide_usage_chunk = hide_usage_chunk
-        self._active: use_span | None = None
+        self._token: object = None
 
     @classmethod
     def begin(cls, api: str, resource: Any, kwargs: dict[str, Any]) -> _Call | None:
@@ -206,57 +220,50 @@ class _Call:
             _add_content(attributes, INPUTS, request_inputs(api, kwargs))
         except Exception as exc:  # noqa: BLE001
             _failed("inputs", exc)
-        span = start_detached_span(  # never raises; one write of every attribute known before the call
-            span_name(api, kwargs),
-            span_type=SpanType.EMBEDDING if api == EMBEDDINGS else SpanType.CHAT_MODEL,
-            attributes=attributes,
-        )
+        span = start_owned_span(  # never raises; one write of every attribute known before the call
+            span_name(api, kwargs), SpanType.EMBEDDING if api == EMBEDDINGS else SpanType.CHAT_MODEL, attributes)
         return cls(api, span, kwargs, hide)
 
     def activate(self) -> None:
         """Make the span current while the SDK sends the request, so that HTTP spans nest under it."""
         try:
-            manager = use_span(self.span)
-            manager.__enter__()
-            self._active = manager
+            self._token = _attach(_Context({**_get_current(), _SPAN_KEY: self.span}))  # set_span_in_context
         except Exception as exc:  # noqa: BLE001
             _failed("span context", exc)
 
     def deactivate(self) -> None:
-        manager, self._active = self._active, None
-        if manager is not None:
-            try:
-                manager.__exit__(None, None, None)
-            except Exception as exc:  # noqa: BLE001
-                _failed("span context", exc)
+        token, self._token = self._token, None
+        if token is not None:
+            _detach(token)  # type: ignore[arg-type]  # logs, never raises
 
     def fail(self, exc: BaseException) -> None:
         """Record an exception raised by the SDK call (or its stream) and end the span."""
+        span = LiveSpan(self.span)
         try:
-            self.span.set_attributes(error_attributes(exc))
-            self.span.record_exception(exc)
-            self.span.set_status("ERROR", description=f"{type(exc).__name__}: {exc}")
+            span.set_attributes(error_attributes(exc))
+            span.record_exception(exc)
+            span.set_status("ERROR", description=f"{type(exc).__name__}: {exc}")
         except Exception as err:  # noqa: BLE001
             _failed("error", err)
-        self._end()
+        self._end(None)
 
     def succeed(self, result: Any) -> Any:
         """Record ``result`` (or start following it if it is a stream) and return it unchanged."""
+        attributes: dict[str, Any] | None = None
         try:
             if _stream_types is not None and isinstance(result, _stream_types):
                 if _settings.streams_wrappable and self._follow(result):
                     return result
             elif _is_raw(self.kwargs):
                 status = getattr(result, "status_code", None)
-                if isinstance(status, int):
-                    self.span.set_attribute("http.response.status_code", status)
+                if type(status) is int:
+                    attributes = {"http.response.status_code": status}
             else:
                 attributes = response_attributes(self.api, result)
                 _add_content(attributes, OUTPUTS, response_outputs(self.api, result))
-                self.span.set_attributes(attributes)
         except Exception as exc:  # noqa: BLE001
             _failed("response", exc)
-        self._end()
+        self._end(attributes)
         return result
 
     def _follow(self, stream: Any) -> bool:
@@ -267,17 +274,22 @@ class _Call:
     def _stream_ended(self, attributes: dict[str, Any], outputs: Any, error: BaseException | None) -> None:
         try:
             _add_content(attributes, OUTPUTS, outputs)
-            self.span.set_attributes(attributes)
         except Exception as exc:  # noqa: BLE001
             _failed("stream", exc)
         if error is not None:
+            LiveSpan(self.span).set_attributes(attributes)
             self.fail(error)
         else:
-            self._end()
+            self._end(attributes)
 
-    def _end(self) -> None:
+    def _end(self, attributes: dict[str, Any] | None) -> None:
+        """End the span (OK unless an error was recorded), adding ``attributes`` made by openai_calls."""
+        span = self.span
         try:
-            self.span.end()
+            if type(span) is LightSpan:
+                span.finish(attributes or {})
+            else:
+                LiveSpan(span).end(attributes=attributes)
         except Exception as exc:  # noqa: BLE001
             _failed("span end", exc)
 
@@ -287,18 +299,21 @@ def _add_content(attributes: dict[str, Any], key: str, value: Any) -> None:
     off: what ``LiveSpan.set_inputs`` / ``set_outputs`` store, in the same write as the rest."""
     current = tracing_settings()
     if current.capture_content:
-        attributes[key] = to_json(value, current.max_value_chars)
+        attributes[key] = plain_json(value, current.max_value_chars)  # messages: nearly always plain data
 
 
 def _is_raw(kwargs: Mapping[str, Any]) -> bool:
     headers = kwargs.get("extra_headers")
-    return isinstance(headers, Mapping) and _RAW_HEADER in headers
+    return headers is not None and isinstance(headers, Mapping) and _RAW_HEADER in headers
 
 
 def _materialize(api: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """One-shot iterables (generators of messages) as lists, so recording them does not consume them."""
     key = "messages" if api == CHAT else "input"
     value = kwargs.get(key)
+    kind = type(value)
+    if kind is list or kind is str or kind is tuple:
+        return kwargs
     if isinstance(value, Iterable) and not isinstance(value, (str, bytes, list, tuple, Mapping)):
         return {**kwargs, key: list(value)}
     return kwargs

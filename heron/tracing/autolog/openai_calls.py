@@ -8,6 +8,7 @@ of chat-like calls are lists of messages in OpenAI's chat shape (``{"role", "con
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +33,38 @@ _PARAMETERS: dict[str, str] = {
     "presence_penalty": "gen_ai.request.presence_penalty",
     "service_tier": "openai.request.service_tier",
 }
-_SCALARS = (str, int, float, bool)
+_INT64 = 2**63
+
+
+def _scalar(value: Any) -> str | int | float | bool | None:
+    """``value`` as an attribute value of its exact type (a numpy float as a float, an IntEnum as an
+    int), or None when it is not a str, bool, 64-bit int or float. What autolog's attribute dicts hold,
+    so that a light span takes them unchecked (``LightTracer.start``)."""
+    kind = type(value)
+    if kind is str or kind is float or kind is bool:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return value if -_INT64 <= value < _INT64 else None  # type: ignore[no-any-return]
+    if value is None or kind.__name__ in ("NotGiven", "Omit"):
+        return None
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, numbers.Integral):  # int subclasses (IntEnum), numpy integers
+        return _scalar(int(value))
+    if isinstance(value, numbers.Real):  # numpy floats
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return None
+
+
+def _texts(values: Any) -> tuple[str, ...] | None:
+    """A list or tuple of strings as a tuple of exact strings (how OpenTelemetry stores a list), else None."""
+    if type(values) is list and len(values) == 1 and type(values[0]) is str:
+        return (values[0],)  # one choice, one stop sequence: the usual case
+    if isinstance(values, (list, tuple)) and values and all(isinstance(v, str) for v in values):
+        return tuple(v if type(v) is str else str(v) for v in values)
+    return None
 
 
 def given(value: Any) -> bool:
@@ -95,7 +127,8 @@ def _provider(client: Any) -> str:
 
 
 def request_attributes(api: str, client: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """gen_ai.* attributes known before the call: operation, provider, model, parameters, server."""
+    """gen_ai.* attributes known before the call: operation, provider, model, parameters, server. Every
+    value is what OpenTelemetry stores as it is (``_scalar``, tuples for lists)."""
     attrs: dict[str, Any] = {
         "gen_ai.operation.name": _operation(api),
         "gen_ai.provider.name": _provider(client),
@@ -104,29 +137,32 @@ def request_attributes(api: str, client: Any, kwargs: Mapping[str, Any]) -> dict
         attrs["openai.api.type"] = api
     model = kwargs.get("model")
     if isinstance(model, str):
-        attrs["gen_ai.request.model"] = model
+        attrs["gen_ai.request.model"] = model if type(model) is str else str(model)
     for key in _PARAMETERS.keys() & kwargs.keys():  # usually few: no loop over absent parameters
-        value = kwargs[key]
-        if isinstance(value, _SCALARS):  # not None, not the SDK's NotGiven/Omit sentinels
+        value = _scalar(kwargs[key])  # None for None and the SDK's NotGiven/Omit sentinels
+        if value is not None:
             attrs[_PARAMETERS[key]] = value
-    stop = kwargs.get("stop")
-    if isinstance(stop, str):
-        attrs["gen_ai.request.stop_sequences"] = [stop]
-    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        attrs["gen_ai.request.stop_sequences"] = list(stop)
+    stop = kwargs.get("stop")  # each absent keyword: one lookup, no call
+    if stop is not None:
+        stops = (str(stop),) if isinstance(stop, str) else _texts(stop)
+        if stops is not None:
+            attrs["gen_ai.request.stop_sequences"] = stops
     n = kwargs.get("n")
-    if isinstance(n, int) and n != 1:
-        attrs["gen_ai.request.choice.count"] = n
+    if n is not None:
+        n = _scalar(n)
+        if type(n) is int and n != 1:
+            attrs["gen_ai.request.choice.count"] = n
     output_type = _output_type(api, kwargs)
     if output_type:
         attrs["gen_ai.output.type"] = output_type
     if api == EMBEDDINGS:
-        if isinstance(kwargs.get("dimensions"), int):
-            attrs["gen_ai.embeddings.dimension.count"] = kwargs["dimensions"]
+        dimensions = _scalar(kwargs.get("dimensions"))
+        if type(dimensions) is int:
+            attrs["gen_ai.embeddings.dimension.count"] = dimensions
         if isinstance(kwargs.get("encoding_format"), str):
-            attrs["gen_ai.request.encoding_formats"] = [kwargs["encoding_format"]]
+            attrs["gen_ai.request.encoding_formats"] = (str(kwargs["encoding_format"]),)
     tools = kwargs.get("tools")
-    if given(tools) and isinstance(tools, (list, tuple)) and tools:
+    if tools is not None and given(tools) and isinstance(tools, (list, tuple)) and tools:
         attrs["gen_ai.tool.definitions"] = json.dumps([plain(t) for t in tools], default=str)
     attrs.update(_server(client))
     return attrs
@@ -156,6 +192,8 @@ def _server(client: Any) -> dict[str, Any]:
 def _output_type(api: str, kwargs: Mapping[str, Any]) -> str | None:
     if api == CHAT:
         fmt = kwargs.get("response_format")
+        if fmt is None:
+            return None
         if isinstance(fmt, type):  # parse(response_format=PydanticModel)
             return "json"
         kind = fmt.get("type") if isinstance(fmt, Mapping) else None
@@ -221,17 +259,18 @@ def request_inputs(api: str, kwargs: Mapping[str, Any]) -> Any:
 
 def chat_message(message: Any) -> dict[str, Any]:
     """A chat completion's message as ``{"role", "content", "tool_calls"?, "refusal"?, "parsed"?}``."""
-    out: dict[str, Any] = {"role": field(message, "role") or "assistant", "content": field(message, "content")}
-    calls = field(message, "tool_calls")
+    found = fields(message)
+    out: dict[str, Any] = {"role": found.get("role") or "assistant", "content": found.get("content")}
+    calls = found.get("tool_calls")
     if calls:
         out["tool_calls"] = [
             _call(field(c, "id"), field(field(c, "function"), "name"), field(field(c, "function"), "arguments"))
             for c in calls
         ]
-    refusal = field(message, "refusal")
+    refusal = found.get("refusal")
     if refusal:
         out["refusal"] = refusal
-    parsed = field(message, "parsed")
+    parsed = found.get("parsed")
     if parsed is not None:
         out["parsed"] = plain(parsed)
     return out
@@ -241,9 +280,13 @@ def _either(first: Any, second: Any) -> Any:
     return first if first is not None else second
 
 
-def _set(attrs: dict[str, Any], name: str, value: Any) -> None:
+def _count(value: Any) -> int | None:
+    """A token count as an exact 64-bit int, or None."""
+    if type(value) is int:
+        return value if -_INT64 <= value < _INT64 else None
     if isinstance(value, int) and not isinstance(value, bool):
-        attrs[name] = value
+        return _count(int(value))
+    return None
 
 
 def usage_attributes(usage: Any) -> dict[str, Any]:
@@ -252,14 +295,22 @@ def usage_attributes(usage: Any) -> dict[str, Any]:
     if usage is None:
         return attrs
     found = fields(usage)
-    _set(attrs, "gen_ai.usage.input_tokens", _either(found.get("prompt_tokens"), found.get("input_tokens")))
-    _set(attrs, "gen_ai.usage.output_tokens", _either(found.get("completion_tokens"), found.get("output_tokens")))
+    tokens = _count(_either(found.get("prompt_tokens"), found.get("input_tokens")))
+    if tokens is not None:
+        attrs["gen_ai.usage.input_tokens"] = tokens
+    tokens = _count(_either(found.get("completion_tokens"), found.get("output_tokens")))
+    if tokens is not None:
+        attrs["gen_ai.usage.output_tokens"] = tokens
     details = found.get("prompt_tokens_details") or found.get("input_tokens_details")
     if details is not None:
-        _set(attrs, "gen_ai.usage.cache_read.input_tokens", fields(details).get("cached_tokens"))
+        tokens = _count(field(details, "cached_tokens"))
+        if tokens is not None:
+            attrs["gen_ai.usage.cache_read.input_tokens"] = tokens
     details = found.get("completion_tokens_details") or found.get("output_tokens_details")
     if details is not None:
-        _set(attrs, "gen_ai.usage.reasoning.output_tokens", fields(details).get("reasoning_tokens"))
+        tokens = _count(field(details, "reasoning_tokens"))
+        if tokens is not None:
+            attrs["gen_ai.usage.reasoning.output_tokens"] = tokens
     return attrs
 
 
@@ -275,27 +326,32 @@ def _finish_reason(response: Any) -> str:
 
 
 def response_attributes(api: str, result: Any) -> dict[str, Any]:
-    """gen_ai.response.* and gen_ai.usage.* attributes of a finished call's result object."""
+    """gen_ai.response.* and gen_ai.usage.* attributes of a finished call's result object, each value
+    what OpenTelemetry stores as it is (as ``request_attributes``)."""
     attrs: dict[str, Any] = {}
     found = fields(result)
     response_id, model = found.get("id"), found.get("model")
-    if isinstance(response_id, str):
-        attrs["gen_ai.response.id"] = response_id
+    if isinstance(response_id, str):  # each kept as an exact str (a subclass would pass unchecked)
+        attrs["gen_ai.response.id"] = response_id if type(response_id) is str else str(response_id)
     if isinstance(model, str):
-        attrs["gen_ai.response.model"] = model
+        attrs["gen_ai.response.model"] = model if type(model) is str else str(model)
     if api == CHAT:
-        reasons = [field(c, "finish_reason") for c in found.get("choices") or []]
-        if reasons and all(isinstance(r, str) for r in reasons):
-            attrs["gen_ai.response.finish_reasons"] = reasons
+        choices = found.get("choices")
+        if choices:
+            reasons = _texts([field(c, "finish_reason") for c in choices])
+            if reasons is not None:
+                attrs["gen_ai.response.finish_reasons"] = reasons
         fingerprint = found.get("system_fingerprint")
         if isinstance(fingerprint, str):
-            attrs["openai.response.system_fingerprint"] = fingerprint
+            attrs["openai.response.system_fingerprint"] = fingerprint if type(fingerprint) is str else str(fingerprint)
     elif api == RESPONSES:
-        attrs["gen_ai.response.finish_reasons"] = [_finish_reason(result)]
+        attrs["gen_ai.response.finish_reasons"] = (_finish_reason(result),)
     tier = found.get("service_tier")
     if isinstance(tier, str):
-        attrs["openai.response.service_tier"] = tier
-    attrs.update(usage_attributes(found.get("usage")))
+        attrs["openai.response.service_tier"] = tier if type(tier) is str else str(tier)
+    usage = found.get("usage")
+    if usage is not None:
+        attrs.update(usage_attributes(usage))
     return attrs
 
 
@@ -330,7 +386,7 @@ def responses_message(response: Any) -> dict[str, Any]:
 def response_outputs(api: str, result: Any) -> Any:
     """The span's outputs: assistant messages, or the count and size of the embeddings (never the vectors)."""
     if api == CHAT:
-        return [chat_message(field(c, "message")) for c in field(result, "choices") or []]
+        return [chat_message(field(c, "message")) for c in field(result, "choices") or ()]
     if api == RESPONSES:
         return [responses_message(result)]
     data = field(result, "data") or []

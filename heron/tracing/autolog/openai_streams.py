@@ -58,7 +58,7 @@ class _ChatAccumulator:
             for name, key in _CHUNK_ATTRIBUTES:
                 value = fields.get(key)
                 if isinstance(value, str):
-                    self.attributes[name] = value
+                    self.attributes[name] = str(value)  # exact str: see openai_calls._scalar
         usage = fields.get("usage")
         if usage is not None:
             self.usage = usage
@@ -104,8 +104,8 @@ class _ChatAccumulator:
             messages.append(message)
             if "finish_reason" in state:
                 reasons.append(state["finish_reason"])
-        if reasons:
-            attrs["gen_ai.response.finish_reasons"] = reasons
+        if reasons and all(isinstance(r, str) for r in reasons):
+            attrs["gen_ai.response.finish_reasons"] = tuple(str(r) for r in reasons)
         attrs.update(usage_attributes(self.usage))
         return attrs, messages
 
