@@ -67,12 +67,13 @@ def stream():
     for _ in client.chat.completions.create(model="gpt-4o-mini", messages=bench.MESSAGES, stream=True):
         pass
 
-call = {{"chat": chat, "stream": stream}}[kind]
-heron.openai.autolog()
+call = {{"chat": chat, "stream": stream, "stream_no_usage": stream}}[kind]
+usage = kind != "stream_no_usage"  # autolog(stream_usage=False): no usage chunk asked for
+heron.openai.autolog(stream_usage=usage)
 for _ in range(20):
     call()
 fluent.flush_traces()
-heron.openai.autolog(disable=mode == "off")
+heron.openai.autolog(disable=mode == "off", stream_usage=usage)
 gc.collect()
 gc.disable()  # a collection falls in one run and not the other by chance: counts would jump by millions
 for _ in range(calls):  # fewer than a batch: the export thread sleeps, what is counted is the caller's thread
@@ -129,7 +130,9 @@ def per_call(script: Path, replies: Path, kind: str, mode: str, calls: int) -> f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=200, help="traced calls in the longer run (default 200)")
-    parser.add_argument("--case", default="chat,stream", help="chat, stream or both (default)")
+    parser.add_argument("--case", default="chat,stream,stream_no_usage",
+                        help="chat, stream (Heron asks for usage) and stream_no_usage (autolog(stream_usage=False)); "
+                             "default: all three")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt-get install valgrind)")

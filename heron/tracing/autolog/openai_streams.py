@@ -29,6 +29,7 @@ from heron.tracing.autolog.openai_calls import (
     responses_message,
     usage_attributes,
 )
+from heron.tracing.autolog.openai_calls import fields as fields_of
 
 __all__ = ["StreamCall", "wrap_stream", "wrap_async_stream", "can_intercept"]
 
@@ -71,13 +72,15 @@ class _ChatAccumulator:
                 state = self.choices[choice.index] = {"role": "assistant", "content": [], "calls": {}}
             delta = choice.delta
             if delta is not None:
-                if delta.role:
-                    state["role"] = delta.role
-                if delta.content:
-                    state["content"].append(delta.content)
-                if field(delta, "refusal"):
-                    state.setdefault("refusal", []).append(delta.refusal)
-                for call in field(delta, "tool_calls") or []:
+                found = fields_of(delta)  # one lookup per field (older SDKs lack some)
+                role, content, refusal = found.get("role"), found.get("content"), found.get("refusal")
+                if role:
+                    state["role"] = role
+                if content:
+                    state["content"].append(content)
+                if refusal:
+                    state.setdefault("refusal", []).append(refusal)
+                for call in found.get("tool_calls") or ():
                     slot = state["calls"].setdefault(call.index, {"id": None, "name": None, "arguments": []})
                     slot["id"] = call.id or slot["id"]
                     if call.function is not None:
