@@ -80,6 +80,7 @@ for _ in range(calls):  # fewer than a batch: the export thread sleeps, what is 
     call()
 if mode == "export":
     fluent.flush_traces()
+    print("exported", fluent.stats()["exported"])  # the same in both runs of a count: it cancels out
 sys.stdout.flush()
 os._exit(0)  # no atexit flush: it would be counted in every mode
 """
@@ -134,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="chat, stream (Heron asks for usage) and stream_no_usage (autolog(stream_usage=False)); "
                              "default: all three")
     args = parser.parse_args(argv)
-    if shutil.which("valgrind") is None:
-        parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
     if args.calls < 10:
         parser.error("--calls must be at least 10")
+    if shutil.which("valgrind") is None:
+        parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as tmp:
         script, replies = Path(tmp) / "child.py", Path(tmp) / "replies.json"
         script.write_text(_CHILD.format(root=str(ROOT), bench=str(ROOT / "benchmarks")))

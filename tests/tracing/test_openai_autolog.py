@@ -12,9 +12,11 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import numpy
 import openai
 import pytest
+from openai._streaming import SSEDecoder
 from openai.resources.chat.completions import AsyncCompletions, Completions
 from openai.resources.embeddings import AsyncEmbeddings, Embeddings
 from openai.resources.responses import AsyncResponses, Responses
@@ -359,6 +361,92 @@ def test_the_usage_chunk_heron_asks_for_is_never_built_into_an_sdk_model(
     assert all(c.choices for c in asyncio.run(streamed()))
     assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
     assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+
+
+class _RecordingDecoder(SSEDecoder):
+    """The SDK's own SSE decoder, noting the data of every event it decodes."""
+
+    def __init__(self, seen: list[str]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def decode(self, line: str) -> Any:
+        sse = super().decode(line)
+        if sse is not None:
+            self.seen.append(sse.data)
+        return sse
+
+
+def _replaying(body: bytes, cuts: list[int], seen: list[str]) -> openai.OpenAI:
+    """A client whose transport replays ``body`` in network chunks cut at ``cuts``, and whose SSE decoder
+    notes each event it decodes."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        edges = [0, *cuts, len(body)]
+        parts = [body[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+        return httpx2.Response(200, content=iter(parts), headers={"content-type": "text/event-stream"})
+
+    class Client(openai.OpenAI):
+        def _make_sse_decoder(self) -> Any:
+            return _RecordingDecoder(seen)
+
+    return Client(base_url="http://127.0.0.1:9/v1", api_key="test", max_retries=0,
+                  http_client=openai.DefaultHttpxClient(transport=httpx2.MockTransport(handler)))
+
+
+def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
+    store: str, fake_openai: FakeOpenAI  # noqa: F811
+) -> None:
+    """When the usage-only event Heron asked for arrives whole in one network chunk, Heron takes it before
+    the SDK decodes it; cut anywhere else, the SDK decodes it and Heron takes it unbuilt. Either way the
+    caller iterates the same chunks as without autolog and the usage is recorded."""
+    request = {"model": "gpt-4o-mini", "messages": HELLO, "stream": True}
+    with_usage = httpx2.post(f"{fake_openai.base_url}/chat/completions", timeout=30,
+                             json={**request, "stream_options": {"include_usage": True}}).content
+    without = httpx2.post(f"{fake_openai.base_url}/chat/completions", timeout=30, json=request).content
+    usage_at = with_usage.index(b'"choices": []')
+    event_start = with_usage.rindex(b"data:", 0, usage_at)
+    event_end = with_usage.index(b"\n\n", usage_at) + 2
+    expected = _no_ids(list(_replaying(without, [], []).chat.completions.create(**request)))
+    cut_points = sorted({*range(1, len(with_usage), 97), event_start - 1, event_start, event_start + 3, usage_at,
+                         event_end - 1, event_end, event_end + 1})
+    heron.openai.autolog()
+    try:
+        for cuts in [[], [event_start], [event_end], [event_start, event_end], *([c] for c in cut_points)]:
+            seen: list[str] = []
+            chunks = list(_replaying(with_usage, cuts, seen).chat.completions.create(**request))
+            assert _no_ids(chunks) == expected, cuts
+            whole = not any(event_start < c < event_end for c in cuts)
+            decoded_usage = any('"choices": []' in data for data in seen)
+            assert decoded_usage is not whole, cuts  # taken from the bytes exactly when it arrived whole
+            heron.flush_traces()
+            assert _span().attributes["gen_ai.usage.output_tokens"] == 3, cuts
+            tracing.reset_for_tests()
+            heron.openai.autolog()
+
+        seen = []
+
+        async def streamed() -> list[Any]:
+            def handler(request: httpx2.Request) -> httpx2.Response:
+                async def body() -> Any:
+                    yield with_usage
+
+                return httpx2.Response(200, content=body(), headers={"content-type": "text/event-stream"})
+
+            class Client(openai.AsyncOpenAI):
+                def _make_sse_decoder(self) -> Any:
+                    return _RecordingDecoder(seen)
+
+            async with Client(base_url="http://127.0.0.1:9/v1", api_key="test", max_retries=0,
+                              http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(handler))) as c:
+                return [chunk async for chunk in await c.chat.completions.create(**request)]
+
+        assert _no_ids(asyncio.run(streamed())) == expected
+        assert seen and not any('"choices": []' in data for data in seen)  # async streams: taken from the bytes too
+        heron.flush_traces()
+        assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+    finally:
+        heron.openai.autolog(disable=True)
 
 
 def test_stream_tool_calls_are_assembled(autolog: None, client: openai.OpenAI) -> None:

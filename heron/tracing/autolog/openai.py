@@ -45,7 +45,13 @@ from heron.tracing.autolog.openai_calls import (
     response_outputs,
     span_name,
 )
-from heron.tracing.autolog.openai_streams import StreamCall, can_intercept, wrap_async_stream, wrap_stream
+from heron.tracing.autolog.openai_streams import (
+    StreamCall,
+    can_intercept,
+    can_take_bytes,
+    wrap_async_stream,
+    wrap_stream,
+)
 from heron.tracing.lightspan import LightSpan
 from heron.tracing.provider import settings as tracing_settings
 from heron.tracing.serialize import plain_json
@@ -86,6 +92,7 @@ class _Settings:
     stream_usage: bool = True
     streams_wrappable: bool = False  # the SDK's streams iterate `_iterator`, which Heron can wrap
     streams_interceptable: bool = False  # ... and build each chunk through `self._client` (openai_streams)
+    stream_bytes_takeable: bool = False  # ... and decode the response's bytes through `self._decoder`
 
 
 _lock = threading.Lock()
@@ -142,6 +149,7 @@ def _patch() -> None:
     _settings.streams_wrappable = _iterates_through_iterator(openai.Stream, ("__init__", "__iter__", "__next__")) \
         and _iterates_through_iterator(openai.AsyncStream, ("__init__", "__aiter__", "__anext__"))
     _settings.streams_interceptable = can_intercept(openai.Stream) and can_intercept(openai.AsyncStream)
+    _settings.stream_bytes_takeable = can_take_bytes(openai.Stream) and can_take_bytes(openai.AsyncStream)
     for module_name, cls_name, method, api in _TARGETS:
         try:
             owner = getattr(importlib.import_module(module_name), cls_name)
@@ -269,7 +277,8 @@ class _Call:
     def _follow(self, stream: Any) -> bool:
         call = StreamCall(self.api, self.hide_usage_chunk, self._stream_ended, _failed)
         wrap = wrap_async_stream if _stream_types is not None and isinstance(stream, _stream_types[1]) else wrap_stream
-        return wrap(stream, call, _settings.streams_interceptable)
+        return wrap(stream, call, _settings.streams_interceptable,
+                    _settings.streams_interceptable and _settings.stream_bytes_takeable)
 
     def _stream_ended(self, attributes: dict[str, Any], outputs: Any, error: BaseException | None) -> None:
         try:

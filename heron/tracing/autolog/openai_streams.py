@@ -12,6 +12,12 @@ hands a usage-only chunk to Heron as the plain dict it is, and passes everything
 client. Building the SDK's model of that chunk is most of what asking for usage costs (~200 µs a call
 on the reference machine); reading its dict costs a microsecond. Where the SDK does not call
 ``self._client._process_response_data`` in ``__stream__``, the chunk is built and then hidden, as before.
+
+Earlier still, when the SDK feeds the response's bytes to ``self._decoder`` (``can_take_bytes``), a
+stand-in decoder looks at each network chunk first: if the usage-only event is whole in it (one
+``data:`` line between blank lines, a JSON object with no choices), Heron parses it and removes it, so
+the SDK never decodes it (~75k instructions a call). An event cut across chunks is left to the SDK and
+taken by the stand-in client as above.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import inspect
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
+
+from orjson import loads as json_loads
 
 from heron.tracing.autolog.openai_calls import (
     CHAT,
@@ -31,7 +39,7 @@ from heron.tracing.autolog.openai_calls import (
 )
 from heron.tracing.autolog.openai_calls import fields as fields_of
 
-__all__ = ["StreamCall", "wrap_stream", "wrap_async_stream", "can_intercept"]
+__all__ = ["StreamCall", "wrap_stream", "wrap_async_stream", "can_intercept", "can_take_bytes"]
 
 _TAKEN = object()  # what the stand-in client returns for a usage-only chunk Heron took
 
@@ -209,6 +217,70 @@ class _Intercepting:
         return self._client._process_response_data(data=data, cast_to=cast_to, response=response)
 
 
+class _UsageTakingDecoder:
+    """Stands in for a stream's SSE decoder: the raw bytes pass through ``_without_usage`` first, so the
+    usage-only event Heron asked for is taken before the SDK decodes it at all (see the module doc)."""
+
+    __slots__ = ("_decoder", "_call")
+
+    def __init__(self, decoder: Any, call: StreamCall) -> None:
+        self._decoder = decoder
+        self._call = call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._decoder, name)
+
+    def iter_bytes(self, iterator: Iterator[bytes]) -> Any:
+        return self._decoder.iter_bytes(_without_usage(iterator, self._call))
+
+    def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> Any:
+        return self._decoder.aiter_bytes(_awithout_usage(iterator, self._call))
+
+
+_MARKS = (b'"choices":[]', b'"choices": []')  # only a usage-only chunk has no choices
+
+
+def _without_usage(chunks: Iterator[bytes], call: StreamCall) -> Iterator[bytes]:
+    tail = b"\n\n"  # the last two bytes passed on (a stream starts between events)
+    for chunk in chunks:
+        if _MARKS[0] in chunk or _MARKS[1] in chunk:
+            chunk = _take_usage_event(chunk, call, tail)
+        tail = (tail + chunk)[-2:] if len(chunk) < 2 else chunk[-2:]
+        yield chunk
+
+
+async def _awithout_usage(chunks: AsyncIterator[bytes], call: StreamCall) -> AsyncIterator[bytes]:
+    tail = b"\n\n"
+    async for chunk in chunks:
+        if _MARKS[0] in chunk or _MARKS[1] in chunk:
+            chunk = _take_usage_event(chunk, call, tail)
+        tail = (tail + chunk)[-2:] if len(chunk) < 2 else chunk[-2:]
+        yield chunk
+
+
+def _take_usage_event(chunk: bytes, call: StreamCall, tail: bytes) -> bytes:
+    """``chunk`` without the usage-only event Heron asked for, when the whole event is in it: one
+    ``data:`` line starting where an event starts (after a blank line; ``tail`` is what came before
+    ``chunk``) and ending with a blank line. Anything else is left for the SDK (and the stand-in client
+    takes that event after it is decoded)."""
+    mark = chunk.find(_MARKS[0])
+    if mark < 0:
+        mark = chunk.find(_MARKS[1])
+    start = chunk.rfind(b"data:", 0, mark)
+    end = chunk.find(b"\n\n", mark)
+    if start < 0 or end < 0 or b"\n" in chunk[start:end]:
+        return chunk
+    if (chunk[start - 2:start] if start >= 2 else tail[start:] + chunk[:start]) != b"\n\n":
+        return chunk
+    try:
+        data = json_loads(chunk[start + 5:end])
+    except ValueError:
+        return chunk
+    if not call.take_usage(data):
+        return chunk
+    return chunk[:start] + chunk[end + 2:]
+
+
 def can_intercept(stream_class: type) -> bool:
     """Whether ``stream_class.__stream__`` gets each event's model from ``self._client._process_response_data``
     (read when iteration starts), so that a stand-in client can take the usage-only chunk unbuilt."""
@@ -219,11 +291,25 @@ def can_intercept(stream_class: type) -> bool:
     return "self._client._process_response_data" in source and source.count("self._client") == 1
 
 
-def _intercept(stream: Any, call: StreamCall, allowed: bool) -> None:
+def can_take_bytes(stream_class: type) -> bool:
+    """Whether ``stream_class._iter_events`` feeds the response's bytes to ``self._decoder`` (read when
+    iteration starts), so that a stand-in decoder can take the usage-only event before it is decoded."""
+    try:
+        source = inspect.getsource(stream_class._iter_events)  # type: ignore[attr-defined]
+    except (OSError, TypeError, AttributeError):
+        return False
+    return "self._decoder.iter_bytes(self.response.iter_bytes())" in source \
+        or "self._decoder.aiter_bytes(self.response.aiter_bytes())" in source
+
+
+def _intercept(stream: Any, call: StreamCall, allowed: bool, bytes_allowed: bool) -> None:
     if allowed and call.hides_usage:
         client = getattr(stream, "_client", None)
         if client is not None and hasattr(client, "_process_response_data"):
             stream._client = _Intercepting(client, call)
+        decoder = getattr(stream, "_decoder", None)
+        if bytes_allowed and decoder is not None:
+            stream._decoder = _UsageTakingDecoder(decoder, call)
 
 
 def _iterate(inner: Iterator[Any], call: StreamCall) -> Iterator[Any]:
@@ -250,9 +336,9 @@ async def _aiterate(inner: AsyncIterator[Any], call: StreamCall) -> AsyncIterato
     call.end()
 
 
-def wrap_stream(stream: Any, call: StreamCall, intercept: bool = False) -> bool:
+def wrap_stream(stream: Any, call: StreamCall, intercept: bool = False, take_bytes: bool = False) -> bool:
     """Route ``stream``'s items through ``call``, in place. False when the SDK's Stream is not as expected.
-    ``intercept``: the stream class passed ``can_intercept``."""
+    ``intercept``: the stream class passed ``can_intercept``; ``take_bytes``: also ``can_take_bytes``."""
     inner = getattr(stream, "_iterator", None)
     if inner is None or not hasattr(type(stream), "close"):
         return False
@@ -266,14 +352,14 @@ def wrap_stream(stream: Any, call: StreamCall, intercept: bool = False) -> bool:
         finally:
             call.end()
 
-    _intercept(stream, call, intercept)
+    _intercept(stream, call, intercept, take_bytes)
     stream._iterator = _iterate(inner, call)
     stream.close = closing  # an instance attribute: `with stream:` and explicit close() both reach it
     weakref.finalize(stream, call.end)
     return True
 
 
-def wrap_async_stream(stream: Any, call: StreamCall, intercept: bool = False) -> bool:
+def wrap_async_stream(stream: Any, call: StreamCall, intercept: bool = False, take_bytes: bool = False) -> bool:
     """Like :func:`wrap_stream`, for ``AsyncStream``."""
     inner = getattr(stream, "_iterator", None)
     if inner is None or not hasattr(type(stream), "close"):
@@ -288,7 +374,7 @@ def wrap_async_stream(stream: Any, call: StreamCall, intercept: bool = False) ->
         finally:
             call.end()
 
-    _intercept(stream, call, intercept)
+    _intercept(stream, call, intercept, take_bytes)
     stream._iterator = _aiterate(inner, call)
     stream.close = closing
     weakref.finalize(stream, call.end)
