@@ -15,7 +15,7 @@ from typing import Any
 __all__ = [
     "CHAT", "RESPONSES", "EMBEDDINGS", "given", "span_name", "request_attributes", "request_inputs",
     "response_attributes", "response_outputs", "error_attributes", "chat_message", "usage_attributes", "field",
-    "fields",
+    "fields", "string_tuple",
 ]
 
 # the three SDK APIs autolog records
@@ -45,7 +45,7 @@ def _scalar(value: Any) -> str | int | float | bool | None:
         return value  # type: ignore[no-any-return]
     if kind is int:
         return value if -_INT64 <= value < _INT64 else None  # type: ignore[no-any-return]
-    if value is None or kind.__name__ in ("NotGiven", "Omit"):
+    if not given(value):
         return None
     if isinstance(value, bool):
         return bool(value)
@@ -58,7 +58,7 @@ def _scalar(value: Any) -> str | int | float | bool | None:
     return None
 
 
-def _texts(values: Any) -> tuple[str, ...] | None:
+def string_tuple(values: Any) -> tuple[str, ...] | None:
     """A list or tuple of strings as a tuple of exact strings (how OpenTelemetry stores a list), else None."""
     if type(values) is list and len(values) == 1 and type(values[0]) is str:
         return (values[0],)  # one choice, one stop sequence: the usual case
@@ -144,7 +144,7 @@ def request_attributes(api: str, client: Any, kwargs: Mapping[str, Any]) -> dict
             attrs[_PARAMETERS[key]] = value
     stop = kwargs.get("stop")  # each absent keyword: one lookup, no call
     if stop is not None:
-        stops = (str(stop),) if isinstance(stop, str) else _texts(stop)
+        stops = (str(stop),) if isinstance(stop, str) else string_tuple(stop)
         if stops is not None:
             attrs["gen_ai.request.stop_sequences"] = stops
     n = kwargs.get("n")
@@ -338,7 +338,7 @@ def response_attributes(api: str, result: Any) -> dict[str, Any]:
     if api == CHAT:
         choices = found.get("choices")
         if choices:
-            reasons = _texts([field(c, "finish_reason") for c in choices])
+            reasons = string_tuple([field(c, "finish_reason") for c in choices])
             if reasons is not None:
                 attrs["gen_ai.response.finish_reasons"] = reasons
         fingerprint = found.get("system_fingerprint")

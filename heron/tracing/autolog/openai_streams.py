@@ -35,6 +35,7 @@ from heron.tracing.autolog.openai_calls import (
     field,
     response_attributes,
     responses_message,
+    string_tuple,
     usage_attributes,
 )
 from heron.tracing.autolog.openai_calls import fields as fields_of
@@ -115,8 +116,9 @@ class _ChatAccumulator:
             messages.append(message)
             if "finish_reason" in state:
                 reasons.append(state["finish_reason"])
-        if reasons and all(isinstance(r, str) for r in reasons):
-            attrs["gen_ai.response.finish_reasons"] = tuple(str(r) for r in reasons)
+        finish_reasons = string_tuple(reasons)
+        if finish_reasons is not None:
+            attrs["gen_ai.response.finish_reasons"] = finish_reasons
         attrs.update(usage_attributes(self.usage))
         return attrs, messages
 
