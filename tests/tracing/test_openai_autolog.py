@@ -363,6 +363,41 @@ def test_the_usage_chunk_heron_asks_for_is_never_built_into_an_sdk_model(
     assert _span().attributes["gen_ai.usage.output_tokens"] == 3
 
 
+def test_an_sdk_that_reads_stream_bytes_otherwise_still_never_builds_the_usage_chunk(
+    store: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """Where the SDK does not feed the response's bytes to its decoder as this one does (another version),
+    Heron cannot take the usage event from the bytes; it takes the event's JSON before the SDK builds a
+    model of it instead. The caller sees the same chunks either way."""
+
+    def other_iter_events(self: Any) -> Any:  # the same events, read through another line of code
+        raw = self.response.iter_bytes()
+        yield from self._decoder.iter_bytes(raw)
+
+    seen: list[str] = []
+
+    class Client(_CountingClient):
+        def _make_sse_decoder(self) -> Any:
+            return _RecordingDecoder(seen)
+
+    monkeypatch.setattr(openai.Stream, "_iter_events", other_iter_events)
+    client = Client(base_url=fake_openai.base_url, api_key="test", max_retries=0)
+    plain = _stream_chunks(client)
+    client.built.clear()
+    heron.openai.autolog()
+    try:
+        chunks = _stream_chunks(client)
+    finally:
+        heron.openai.autolog(disable=True)
+    assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
+    assert _no_ids(chunks) == _no_ids(plain)
+    assert any('"choices": []' in data for data in seen)  # the SDK decoded the usage event ...
+    assert len(client.built) == len(chunks) and not any(_usage_only(d) for d in client.built)  # ... unbuilt
+    span = _span()
+    assert (span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usage.output_tokens"]) == (4, 3)
+    assert span.outputs == [{"role": "assistant", "content": "echo: hello there"}]
+
+
 class _RecordingDecoder(SSEDecoder):
     """The SDK's own SSE decoder, noting the data of every event it decodes."""
 
@@ -398,7 +433,7 @@ def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
     store: str, fake_openai: FakeOpenAI  # noqa: F811
 ) -> None:
     """When the usage-only event Heron asked for arrives whole in one network chunk, Heron takes it before
-    the SDK decodes it; cut anywhere else, the SDK decodes it and Heron takes it unbuilt. Either way the
+    the SDK decodes it; cut anywhere else, the SDK decodes and builds it and Heron hides it. Either way the
     caller iterates the same chunks as without autolog and the usage is recorded."""
     request = {"model": "gpt-4o-mini", "messages": HELLO, "stream": True}
     with_usage = httpx2.post(f"{fake_openai.base_url}/chat/completions", timeout=30,

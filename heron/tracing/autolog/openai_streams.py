@@ -6,18 +6,18 @@ passes through an accumulator, and its ``close`` also ends the span. The span en
 exhausted, fails, is closed (``close()``, ``with stream:``), or is garbage-collected after an early
 ``break``. When Heron asked for usage on the caller's behalf, the extra usage-only chunk is hidden.
 
-That hidden chunk is taken before the SDK builds its model: the stream's ``_client`` is replaced by a
-stand-in whose ``_process_response_data`` (what the SDK's ``__stream__`` calls for each event's JSON)
-hands a usage-only chunk to Heron as the plain dict it is, and passes everything else to the real
-client. Building the SDK's model of that chunk is most of what asking for usage costs (~200 µs a call
-on the reference machine); reading its dict costs a microsecond. Where the SDK does not call
-``self._client._process_response_data`` in ``__stream__``, the chunk is built and then hidden, as before.
+That hidden chunk is taken before the SDK decodes it, when the SDK feeds the response's bytes to
+``self._decoder`` (``can_take_bytes``): a stand-in decoder looks at each network chunk first, and if the
+usage-only event is whole in it (one ``data:`` line between blank lines, a JSON object with no choices),
+Heron parses it and removes it, so the SDK never decodes it or builds its model (~75k instructions a
+call). An event the network cut across chunks (rare: servers write each event at once) is decoded and
+built by the SDK, and hidden by the wrapped iterator.
 
-Earlier still, when the SDK feeds the response's bytes to ``self._decoder`` (``can_take_bytes``), a
-stand-in decoder looks at each network chunk first: if the usage-only event is whole in it (one
-``data:`` line between blank lines, a JSON object with no choices), Heron parses it and removes it, so
-the SDK never decodes it (~75k instructions a call). An event cut across chunks is left to the SDK and
-taken by the stand-in client as above.
+Where the SDK reads its bytes some other way but gets each event's model from
+``self._client._process_response_data`` in ``__stream__`` (``can_intercept``), the stream's ``_client`` is
+replaced by a stand-in whose ``_process_response_data`` hands a usage-only chunk to Heron as the plain
+dict it is and passes everything else to the real client: the chunk is decoded but not built. Where
+neither holds, it is built and then hidden.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class _ChatAccumulator:
                 state = self.choices[choice.index] = {"role": "assistant", "content": [], "calls": {}}
             delta = choice.delta
             if delta is not None:
-                found = fields_of(delta)  # one lookup per field (older SDKs lack some)
+                found = getattr(delta, "__dict__", None) or fields_of(delta)  # older SDKs lack some fields
                 role, content, refusal = found.get("role"), found.get("content"), found.get("refusal")
                 if role:
                     state["role"] = role
@@ -164,18 +164,23 @@ class StreamCall:
         self.hides_usage = hide_usage_chunk
         self._on_end: Callable[[dict[str, Any], Any, BaseException | None], None] | None = on_end
         self._on_failure = on_failure
-        self._broken = False
 
-    def observe(self, item: Any) -> bool:
-        """Record ``item``; True when it is the usage-only chunk Heron asked for and the caller must not see."""
-        if self._on_end is None or self._broken:
-            return False
-        try:
-            return self._acc.add(item) and self._hide
-        except Exception as exc:  # noqa: BLE001 - never break the caller's stream
-            self._broken = True
-            self._on_failure("stream chunk", exc)
-            return False
+    def observer(self) -> Callable[[Any], bool]:
+        """The per-item function of ``_iterate``: records an item and says whether the caller must not
+        see it (the usage-only chunk Heron asked for). Bound once per stream, so that each chunk costs
+        one call; it stops recording after a failure (never breaking the caller's stream)."""
+        add, hide = self._acc.add, self._hide
+
+        def observe(item: Any) -> bool:
+            nonlocal add
+            try:
+                return add(item) and hide
+            except Exception as exc:  # noqa: BLE001 - never break the caller's stream
+                add = _ignore
+                self._on_failure("stream chunk", exc)
+                return False
+
+        return observe
 
     def take_usage(self, data: Any) -> bool:
         """Whether ``data`` (an event's JSON, before the SDK builds its model) is the usage-only chunk
@@ -245,7 +250,7 @@ _MARKS = (b'"choices":[]', b'"choices": []')  # only a usage-only chunk has no c
 def _without_usage(chunks: Iterator[bytes], call: StreamCall) -> Iterator[bytes]:
     tail = b"\n\n"  # the last two bytes passed on (a stream starts between events)
     for chunk in chunks:
-        if _MARKS[0] in chunk or _MARKS[1] in chunk:
+        if b"[]" in chunk:  # one scan of the chunk; the marks are looked for only where it may be
             chunk = _take_usage_event(chunk, call, tail)
         tail = (tail + chunk)[-2:] if len(chunk) < 2 else chunk[-2:]
         yield chunk
@@ -254,7 +259,7 @@ def _without_usage(chunks: Iterator[bytes], call: StreamCall) -> Iterator[bytes]
 async def _awithout_usage(chunks: AsyncIterator[bytes], call: StreamCall) -> AsyncIterator[bytes]:
     tail = b"\n\n"
     async for chunk in chunks:
-        if _MARKS[0] in chunk or _MARKS[1] in chunk:
+        if b"[]" in chunk:
             chunk = _take_usage_event(chunk, call, tail)
         tail = (tail + chunk)[-2:] if len(chunk) < 2 else chunk[-2:]
         yield chunk
@@ -268,6 +273,8 @@ def _take_usage_event(chunk: bytes, call: StreamCall, tail: bytes) -> bytes:
     mark = chunk.find(_MARKS[0])
     if mark < 0:
         mark = chunk.find(_MARKS[1])
+        if mark < 0:
+            return chunk
     start = chunk.rfind(b"data:", 0, mark)
     end = chunk.find(b"\n\n", mark)
     if start < 0 or end < 0 or b"\n" in chunk[start:end]:
@@ -305,19 +312,29 @@ def can_take_bytes(stream_class: type) -> bool:
 
 
 def _intercept(stream: Any, call: StreamCall, allowed: bool, bytes_allowed: bool) -> None:
-    if allowed and call.hides_usage:
-        client = getattr(stream, "_client", None)
-        if client is not None and hasattr(client, "_process_response_data"):
-            stream._client = _Intercepting(client, call)
-        decoder = getattr(stream, "_decoder", None)
-        if bytes_allowed and decoder is not None:
-            stream._decoder = _UsageTakingDecoder(decoder, call)
+    """Put the stand-ins in: the decoder when the SDK feeds it bytes (the usage event is then taken
+    whole from the bytes, and in the rare stream where the network cuts it, the SDK builds that chunk and
+    ``_iterate`` hides it), else the client (every event's JSON passes through it)."""
+    if not (allowed and call.hides_usage):
+        return
+    decoder = getattr(stream, "_decoder", None)
+    if bytes_allowed and decoder is not None:
+        stream._decoder = _UsageTakingDecoder(decoder, call)
+        return
+    client = getattr(stream, "_client", None)
+    if client is not None and hasattr(client, "_process_response_data"):
+        stream._client = _Intercepting(client, call)
+
+
+def _ignore(item: Any) -> bool:
+    return False
 
 
 def _iterate(inner: Iterator[Any], call: StreamCall) -> Iterator[Any]:
+    observe = call.observer()
     try:
         for item in inner:
-            if item is _TAKEN or call.observe(item):
+            if item is _TAKEN or observe(item):
                 continue
             yield item
     except BaseException as exc:  # GeneratorExit (early close or GC) included: end the span, re-raise
@@ -327,9 +344,10 @@ def _iterate(inner: Iterator[Any], call: StreamCall) -> Iterator[Any]:
 
 
 async def _aiterate(inner: AsyncIterator[Any], call: StreamCall) -> AsyncIterator[Any]:
+    observe = call.observer()
     try:
         async for item in inner:
-            if item is _TAKEN or call.observe(item):
+            if item is _TAKEN or observe(item):
                 continue
             yield item
     except BaseException as exc:
