@@ -31,6 +31,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_US = 150.0
+# The target is judged end to end, as issue 3 sets it ("into SQLite with every trace kept"): the block
+# and then the flush that writes its last traces. "App waits" alone is lower, and moves between runs with
+# how much of the export thread's work happens to fall inside the block (it wakes every 0.5 s).
+JUDGED = "autolog_with_export"
 IDLE_RAW_SPAN_US = 18.0  # raw OpenTelemetry SDK, one span, as issue 3 measured it when it set the targets
 REFERENCE_NOTE = (
     f"measured between the blocks. Issue 3 set its targets where one cost {IDLE_RAW_SPAN_US:.0f} µs; this machine, "
@@ -260,7 +264,7 @@ def rows(heron: dict[str, float], mlflow: dict[str, float] | None, mlflow_note: 
             }
         )
         for mode, what in (
-            ("autolog", "added per call (app waits)"),
+            ("autolog", "added per call (app waits; part of the export falls after the block)"),
             ("autolog_with_export", "added per call incl. export to SQLite"),
             ("autolog_with_export_cpu", "added CPU time per call incl. export"),
         ):
@@ -284,8 +288,8 @@ def rows(heron: dict[str, float], mlflow: dict[str, float] | None, mlflow_note: 
                     "heron": f"{_us(added)} µs",
                     "mlflow": f"{_us(theirs)} µs" if theirs is not None else None,
                     "speedup": round(theirs / added, 1) if theirs and added > 0 else None,
-                    "target": f"≤ {TARGET_US:.0f} µs" if mode == "autolog" else "",
-                    "met": (added * 1e6 <= TARGET_US) if mode == "autolog" else None,
+                    "target": f"≤ {TARGET_US:.0f} µs" if mode == JUDGED else "",
+                    "met": (added * 1e6 <= TARGET_US) if mode == JUDGED else None,
                     "note": note,
                 }
             )
@@ -297,7 +301,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--calls", type=int, default=100, help="calls per block")
-    parser.add_argument("--repeats", type=int, default=15, help="pairs of blocks (off, on)")
+    parser.add_argument("--repeats", type=int, default=25, help="pairs of blocks (off, on)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--quick", action="store_true", help="a smoke run: few calls, numbers mean nothing")
     parser.add_argument(

@@ -363,6 +363,33 @@ def test_the_usage_chunk_heron_asks_for_is_never_built_into_an_sdk_model(
     assert _span().attributes["gen_ai.usage.output_tokens"] == 3
 
 
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # model_dump of the odd chunk
+def test_a_chunk_heron_cannot_read_never_breaks_the_callers_stream(
+    store: str, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    """A chunk Heron's accumulator fails on (``tool_calls`` that is not a list): the caller still
+    iterates every chunk, one warning is logged, and the span still ends with what came before."""
+    request = {"model": "gpt-4o-mini", "messages": HELLO, "stream": True}
+    body = httpx2.post(f"{fake_openai.base_url}/chat/completions", timeout=30, json=request).content
+    odd = (b'data: {"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", '
+           b'"choices": [{"index": 0, "delta": {"tool_calls": 5}, "finish_reason": null}]}\n\n')
+    first = body.index(b"\n\n") + 2
+    body = body[:first] + odd + body[first:]
+    expected = _no_ids(list(_replaying(body, [], []).chat.completions.create(**request)))
+    heron.openai.autolog()
+    try:
+        with caplog.at_level(logging.WARNING, logger="heron"):
+            chunks = list(_replaying(body, [], []).chat.completions.create(**request))
+    finally:
+        heron.openai.autolog(disable=True)
+    assert _no_ids(chunks) == expected and any(c.choices[0].delta.tool_calls == 5 for c in chunks)
+    assert [r for r in caplog.records if "stream chunk" in r.getMessage()]
+    heron.flush_traces()
+    span = _span()
+    assert span.status.status_code == "OK" and span.attributes["gen_ai.response.model"] == "gpt-4o-mini-2024-07-18"
+    assert span.outputs == [{"role": "assistant", "content": None}]  # the chunks before the odd one
+
+
 def test_an_sdk_that_reads_stream_bytes_otherwise_still_never_builds_the_usage_chunk(
     store: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:

@@ -169,7 +169,8 @@ class StreamCall:
         """The per-item function of ``_iterate``: records an item and says whether the caller must not
         see it (the usage-only chunk Heron asked for). Bound once per stream, so that each chunk costs
         one call; it stops recording after a failure (never breaking the caller's stream)."""
-        add, hide = self._acc.add, self._hide
+        add: Callable[[Any], bool] = self._acc.add
+        hide = self._hide
 
         def observe(item: Any) -> bool:
             nonlocal add
