@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/report.py [--quick] [--keep-stores DIR] [--skip-mlflow] [--md PATH]
     .venv/bin/python benchmarks/report.py --render-only    # rewrite the page from benchmarks/results/
     .venv/bin/python benchmarks/report.py --only tracking,ui   # run these sections, keep the others' saved results
+                                                               # (refused when one has none: the page would lose it)
 
 Side by side, one implementation after the other (never at once, so they do not share the CPU):
 bench_tracking.py (Heron with .venv/bin/python, MLflow with benchmarks/.mlflow-venv/bin/python, which
@@ -159,6 +160,13 @@ def run_side(
     return json.loads(out.read_text()), ""
 
 
+def _saved_files(section: str, suffix: str) -> list[Path]:
+    """The files a section's saved results may be in (any one of them will do)."""
+    if section in ("tracking", "server"):
+        return [RESULTS / f"{section}-{kind}{suffix}.json" for kind in ("both", "heron")]
+    return [RESULTS / f"bench_{section}{suffix}.json"]
+
+
 def _stem(script: str) -> str:
     """Result file names: bench_tracking.py -> tracking, bench_server.py -> server."""
     return Path(script).stem.removeprefix("bench_")
@@ -263,6 +271,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only takes sections from {', '.join(SECTIONS)}; got {args.only!r}")
     md = args.md or (RESULTS / "benchmarks-quick.md" if args.quick else ROOT / "docs" / "benchmarks.md")
     suffix = "-quick" if args.quick else ""
+    if only is not None and args.md is None and not args.render_only:
+        # the page is rewritten whole: a section neither run nor saved would lose its figures on it
+        missing = [s for s in SECTIONS if s not in only and not any(f.exists() for f in _saved_files(s, suffix))]
+        if missing:
+            parser.error(
+                f"--only {args.only}: benchmarks/results/ has no saved result for {', '.join(missing)}, so the page "
+                f"would lose {'its' if len(missing) == 1 else 'their'} figures. Run those sections too (or all: "
+                "make bench), or write the page elsewhere with --md PATH."
+            )
     RESULTS.mkdir(parents=True, exist_ok=True)
     others = []
 

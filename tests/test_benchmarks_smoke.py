@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_tracking.py"
 KEYS = {
@@ -104,3 +106,28 @@ def test_bench_ui_quick_measures_every_page(tmp_path: Path) -> None:
     assert rows["trace page, 1,000 spans (server)"]["heron"].endswith(" ms")
     assert "2,001 traces" in rows["seed the store"]["note"]
     assert all(len(samples) == 3 for key, samples in doc["samples"].items() if key != "trace_page")
+
+
+def test_report_only_refuses_to_blank_sections_without_saved_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--only`` rewrites the whole page: with no saved result for the other sections it would wipe their
+    figures, so it stops before running anything and says what to do; the page is untouched."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import report
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    page = ROOT / "docs" / "benchmarks.md"
+    before = page.read_bytes()
+    with pytest.raises(SystemExit) as stopped:
+        report.main(["--only", "openai_autolog"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "no saved result for tracking, server, tracing, prompts, ui_runs, ui" in err and "--md PATH" in err
+    assert page.read_bytes() == before
+    (tmp_path / "bench_prompts.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        report.main(["--only", "openai_autolog"])
+    assert "no saved result for tracking, server, tracing, ui_runs, ui" in capsys.readouterr().err
