@@ -67,12 +67,25 @@ def _tokens(value: Any) -> int | None:
 
 def span_usage(attributes: Mapping[str, Any]) -> Usage | None:
     """The span's token usage from ``gen_ai.usage.*``; None when it reports none."""
-    inp = _tokens(attributes.get(GEN_AI_USAGE_INPUT_TOKENS))
-    out = _tokens(attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS))
+    counts = _counts(attributes)
+    return None if counts is None else Usage(*counts)
+
+
+def _counts(attributes: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """``(input, output, cached input)`` tokens, as :func:`span_usage` reads them, without building a
+    ``Usage`` (the export thread runs this for every span: plain ints take the short way)."""
+    get = attributes.get
+    inp, out = get(GEN_AI_USAGE_INPUT_TOKENS), get(GEN_AI_USAGE_OUTPUT_TOKENS)
+    if type(inp) is not int:
+        inp = _tokens(inp)
+    if type(out) is not int:
+        out = _tokens(out)
     if inp is None and out is None:
         return None
-    cached = _tokens(attributes.get(GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)) or 0
-    return Usage(inp or 0, out or 0, cached)
+    cached = get(GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)
+    if type(cached) is not int:
+        cached = _tokens(cached) or 0
+    return inp or 0, out or 0, cached
 
 
 class UsageLedger:
@@ -145,12 +158,13 @@ def summarize(
         part.span_count += 1
         attrs = span.attributes
         usage = None if GEN_AI_USAGE_INPUT_TOKENS not in attrs and GEN_AI_USAGE_OUTPUT_TOKENS not in attrs \
-            else span_usage(attrs)
+            else _counts(attrs)
         if ledger.counts(span, usage is not None) and usage is not None:
-            part.input_tokens += usage.input_tokens
-            part.output_tokens += usage.output_tokens
-            part.total_tokens += usage.total_tokens
-            part.cached_input_tokens += usage.cached_input_tokens
+            inp, out, cached = usage
+            part.input_tokens += inp
+            part.output_tokens += out
+            part.total_tokens += inp + out
+            part.cached_input_tokens += cached
             usd, priced = cost(attrs)
             if usd is not None:
                 part.cost = usd if part.cost is None else part.cost + usd

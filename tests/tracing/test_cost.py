@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heron.errors import HeronError
 from heron.tracing import cost
@@ -228,3 +230,22 @@ def test_the_table_in_docs_matches_the_shipped_prices() -> None:
     shipped = {m: (e["input_per_million"], e.get("cached_input_per_million"), e["output_per_million"])
                for m, e in _shipped().items()}
     assert rows == shipped
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(
+    prices=st.tuples(*[st.floats(min_value=0, max_value=500, allow_nan=False)] * 3),
+    tokens=st.tuples(*[st.integers(min_value=-10, max_value=5_000_000)] * 3),
+)
+def test_cost_is_rounded_to_twelve_decimals(prices: tuple[float, float, float], tokens: tuple[int, int, int]) -> None:
+    """Price.cost rounds without formatting decimal text (it runs for every span): to a whole number of
+    1e-12 USD, within 1e-12 USD of ``round(usd, 12)``; cached tokens count only within the input tokens."""
+    price = Price("m", input_per_million=prices[0], output_per_million=prices[1], cached_input_per_million=prices[2])
+    inp, out, cached = tokens
+    within = max(0, min(cached, inp))
+    usd = ((inp - within) * prices[0] + within * prices[2] + out * prices[1]) / 1_000_000
+    got = price.cost(inp, out, cached)
+    assert got == round(got * 1e12) / 1e12
+    assert abs(got - round(usd, 12)) <= 1e-12 * (1 + 1e-9) + abs(usd) * 1e-15
+    if abs(usd) < 1:  # cents, as one call costs: the same as round(usd, 12) but for a tie
+        assert got == round(usd, 12) or abs(abs(usd * 1e12 - round(usd * 1e12)) - 0.5) < 1e-3
