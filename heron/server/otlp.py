@@ -127,7 +127,8 @@ def _decode_and_ingest(context: ServerContext, state: _Ingest, body: bytes, kind
 
 def ingest(context: ServerContext, state: _Ingest, message: ExportTraceServiceRequest, experiment: str | None,
            access: Access | None = None) -> int:
-    """Store the spans of ``message`` in one transaction; returns how many. Raises HeronError (400) for a
+    """Store the spans of ``message`` in one transaction; returns how many were new (a span already stored,
+    as when an exporter retries a request, is not stored or counted again). Raises HeronError (400) for a
     malformed span, or PERMISSION_DENIED (403) when ``access`` lacks EDIT on an experiment the spans go
     to, before anything is written."""
     spans, marked = _pending_spans(message, experiment)
@@ -142,8 +143,9 @@ def ingest(context: ServerContext, state: _Ingest, message: ExportTraceServiceRe
     # than the first span Heron's exporter marked with heron.experiment_id, the mark moves the trace.
     moves = [(int(t.experiment_id), tid) for tid, t in marked.items()]
     with state.lock:
-        partials = summarize(spans, state.ledger, span_cost)
         with db.raw_write() as cursor:
+            spans = state.writer.unseen(cursor, spans)  # a retried request: its spans count once
+            partials = summarize(spans, state.ledger, span_cost)
             state.writer.write(cursor, partials.values(), [s for s, _ in spans])
             if moves:
                 cursor.executemany(_MOVE if db.is_sqlite else _MOVE.replace("?", "%s"), moves)

@@ -48,8 +48,9 @@ class SqlSink:
         writer = self._writer
         if writer is None:
             writer = self._writer = TraceWriter(db.is_sqlite)
-        partials = summarize(spans, self.ledger, span_cost)
         with db.raw_write() as cursor:
+            spans = writer.unseen(cursor, spans)
+            partials = summarize(spans, self.ledger, span_cost)
             writer.write(cursor, partials.values(), (s for s, _ in spans))
 
 

@@ -3,7 +3,8 @@
 The trace row is upserted as a trace's spans arrive, in any order and over several batches: token
 totals, cost and span counts add up; start is the earliest, end the latest; the name, status and
 previews come from the trace's root span (its first span in the process) whenever it arrives, and an
-explicit name from ``update_current_trace(name=...)`` wins over the root's. Statements are written once
+explicit name from ``update_current_trace(name=...)`` wins over the root's. Spans already stored are
+left out first (``TraceWriter.unseen``), so a batch written again adds nothing. Statements are written once
 with ``?`` parameters (positional: sqlite3 binds them several times faster than named ones) and
 converted to psycopg's ``%s`` for PostgreSQL.
 """
@@ -14,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 from heron.tracing.jsontext import dumps
 from heron.tracing.pending import PendingSpan, attributes_json
@@ -67,6 +68,9 @@ _UPSERT_KV = (
 )
 
 
+
+_SEEN_HEAD = "SELECT trace_id, span_id FROM spans WHERE trace_id IN ("
+_S = TypeVar("_S", bound=tuple[Any, ...])
 
 # Rows per multi-row statement on SQLite, largest first (any count is a sum of these). Each size's text
 # is built once and stays in sqlite3's statement cache.
@@ -161,6 +165,33 @@ class TraceWriter:
             self.insert_span = _INSERT_SPAN.replace("?", "%s")
             self.upsert_tag = _UPSERT_KV.format(table="trace_tags").replace("?", "%s")
             self.upsert_metadata = _UPSERT_KV.format(table="trace_metadata").replace("?", "%s")
+
+    def unseen(self, cursor: Any, spans: list[_S]) -> list[_S]:
+        """``spans`` (``(PendingSpan, …)`` pairs) without those already stored or repeated among them:
+        a span written twice (an OTLP exporter retrying after a timeout sends the same spans again) must
+        not add to its trace's span count, tokens and cost twice. Call in the write transaction, before
+        ``summarize``. One indexed look-up per trace; ``spans`` itself back when nothing was seen."""
+        trace_ids = list({span.trace_id: None for span, *_ in spans})
+        stored: set[tuple[str, str]] = set()
+        if self._multi is not None:  # SQLite: statements of a few fixed sizes, kept in its statement cache
+            start, total = 0, len(trace_ids)
+            for size in _CHUNKS:
+                while total - start >= size:
+                    cursor.execute(_SEEN_HEAD + ", ".join(["?"] * size) + ")", trace_ids[start:start + size])
+                    stored.update(cursor.fetchall())
+                    start += size
+        elif trace_ids:
+            cursor.execute("SELECT trace_id, span_id FROM spans WHERE trace_id = ANY(%s)", (trace_ids,))
+            stored.update(cursor.fetchall())
+        if not stored and len({(span.trace_id, span.span_id) for span, *_ in spans}) == len(spans):
+            return spans
+        kept = []
+        for item in spans:
+            key = (item[0].trace_id, item[0].span_id)
+            if key not in stored:
+                stored.add(key)
+                kept.append(item)
+        return kept
 
     def write(self, cursor: Any, partials: Iterable[TracePartial], spans: Iterable[PendingSpan]) -> None:
         """Upsert the trace rows, then insert the spans (which reference them). Raises on a DB error."""

@@ -198,6 +198,31 @@ def test_children_before_the_marked_first_span_follow_it(live_server: Background
     assert store.search(["0"], None, None, 10, None, None)[0] == []
 
 
+def test_a_retried_request_counts_its_spans_once(live_server: BackgroundServer, store: TraceStore) -> None:
+    """OTLP exporters send a request again when the answer was late: the spans are stored once, and the
+    trace's span count, tokens and cost are what one request gave. A new span in a later request adds."""
+    exp = _experiment(live_server, "retried")
+    child = _span_request(CHILD_HEX, ROOT_HEX, _llm_attributes())
+    root = _span_request(ROOT_HEX, None, {"heron.experiment_id": exp, "heron.span.type": "AGENT"})
+    both = ExportTraceServiceRequest()
+    both.resource_spans.extend([*child.resource_spans, *root.resource_spans])
+    body = both.SerializeToString()
+    for _ in range(3):
+        r = httpx.post(f"{live_server.url}/v1/traces", content=body, headers={"content-type": "application/x-protobuf"})
+        assert r.status_code == 200, r.text
+    once = _only_trace(store, exp).info
+    assert (once.span_count, once.input_tokens, once.output_tokens) == (2, 1000, 100) and once.cost
+    again = ExportTraceServiceRequest()  # the child again, with a new sibling, in one request
+    again.resource_spans.extend([*child.resource_spans,
+                                 *_span_request("1111111111111111", ROOT_HEX, _llm_attributes()).resource_spans])
+    r = httpx.post(f"{live_server.url}/v1/traces", content=again.SerializeToString(),
+                   headers={"content-type": "application/x-protobuf"})
+    assert r.status_code == 200, r.text
+    trace = _only_trace(store, exp)
+    assert (trace.info.span_count, trace.info.input_tokens, trace.info.output_tokens) == (3, 2000, 200)
+    assert trace.info.cost == pytest.approx(2 * once.cost) and len(trace.data.spans) == 3
+
+
 # ------------------------------------------------------------------------ (c) OpenInference + OpenAI
 
 

@@ -153,3 +153,39 @@ def test_assessments_are_logged_and_read_back(tracking_uri: str) -> None:
         heron.log_assessment(span.trace_id, name="x", value=1, source="ROBOT")
     with pytest.raises(HeronError, match="JSON"):
         heron.log_assessment(span.trace_id, name="x", value=object())
+
+
+def test_spans_written_again_count_once_in_the_trace(tracking_uri: str) -> None:
+    """The same finished spans reaching the store twice (an exporter retrying a batch whose answer was
+    lost) are stored once, and the trace's span count, tokens and cost stay what one write gave."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from heron.tracing.pending import Target, from_readable
+    from heron.tracing.sinks import open_sink
+
+    set_price("twice-model", input_per_million=1.0, output_per_million=2.0)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("app")
+    with tracer.start_as_current_span("agent"):
+        with tracer.start_as_current_span("llm", attributes={"gen_ai.request.model": "twice-model",
+                                                             "gen_ai.usage.input_tokens": 1_000,
+                                                             "gen_ai.usage.output_tokens": 100}):
+            pass
+    finished = exporter.get_finished_spans()  # the llm span, then the agent span
+    target = Target(tracking_uri, "0", None)
+    sink = open_sink(tracking_uri)
+
+    def batch() -> list[tuple[object, Target]]:
+        return [(from_readable(span, span.parent is None), target) for span in finished]
+
+    sink.write(batch())  # type: ignore[arg-type]
+    sink.write(batch())  # type: ignore[arg-type]
+    sink.write(batch()[:1] + batch()[:1])  # type: ignore[arg-type]  # and twice in one batch
+    info = _trace(format(finished[0].context.trace_id, "032x")).info
+    assert (info.span_count, info.input_tokens, info.output_tokens) == (2, 1_000, 100)
+    assert info.cost == pytest.approx(0.0012) and info.name == "agent" and info.status == "OK"
+    assert len(_trace(info.trace_id).data.spans) == 2
