@@ -171,7 +171,7 @@ class TraceWriter:
         a span written twice (an OTLP exporter retrying after a timeout sends the same spans again) must
         not add to its trace's span count, tokens and cost twice. Call in the write transaction, before
         ``summarize``. One indexed look-up per trace; ``spans`` itself back when nothing was seen."""
-        trace_ids = list({span.trace_id: None for span, *_ in spans})
+        trace_ids = list({item[0].trace_id: None for item in spans})
         stored: set[tuple[str, str]] = set()
         if self._multi is not None:  # SQLite: statements of a few fixed sizes, kept in its statement cache
             start, total = 0, len(trace_ids)
@@ -183,7 +183,7 @@ class TraceWriter:
         elif trace_ids:
             cursor.execute("SELECT trace_id, span_id FROM spans WHERE trace_id = ANY(%s)", (trace_ids,))
             stored.update(cursor.fetchall())
-        if not stored and len({(span.trace_id, span.span_id) for span, *_ in spans}) == len(spans):
+        if not stored and len({(item[0].trace_id, item[0].span_id) for item in spans}) == len(spans):
             return spans
         kept = []
         for item in spans:

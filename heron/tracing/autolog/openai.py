@@ -277,8 +277,7 @@ class _Call:
     def _follow(self, stream: Any) -> bool:
         call = StreamCall(self.api, self.hide_usage_chunk, self._stream_ended, _failed)
         wrap = wrap_async_stream if _stream_types is not None and isinstance(stream, _stream_types[1]) else wrap_stream
-        return wrap(stream, call, _settings.streams_interceptable,
-                    _settings.streams_interceptable and _settings.stream_bytes_takeable)
+        return wrap(stream, call, _settings.streams_interceptable, _settings.stream_bytes_takeable)
 
     def _stream_ended(self, attributes: dict[str, Any], outputs: Any, error: BaseException | None) -> None:
         try:

@@ -206,43 +206,43 @@ class StreamCall:
         on_end(attrs, outputs, error)
 
 
-class _Intercepting:
-    """Stands in for the SDK client inside one stream (see the module doc): usage-only chunks Heron asked
-    for go to ``call`` unbuilt; every other attribute and call goes to the real client."""
+class _StandIn:
+    """Stands in for one of a stream's SDK objects (``_inner``) for the usage-only event Heron asked for
+    (``_call``); every attribute it does not define is the real object's."""
 
-    __slots__ = ("_client", "_call")
+    __slots__ = ("_inner", "_call")
 
-    def __init__(self, client: Any, call: StreamCall) -> None:
-        self._client = client
+    def __init__(self, inner: Any, call: StreamCall) -> None:
+        self._inner = inner
         self._call = call
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+        return getattr(self._inner, name)
+
+
+class _Intercepting(_StandIn):
+    """Stands in for the SDK client inside one stream (see the module doc): usage-only chunks Heron asked
+    for go to ``call`` unbuilt; every other attribute and call goes to the real client."""
+
+    __slots__ = ()
 
     def _process_response_data(self, *, data: Any, cast_to: Any, response: Any) -> Any:
         if self._call.take_usage(data):
             return _TAKEN
-        return self._client._process_response_data(data=data, cast_to=cast_to, response=response)
+        return self._inner._process_response_data(data=data, cast_to=cast_to, response=response)
 
 
-class _UsageTakingDecoder:
+class _UsageTakingDecoder(_StandIn):
     """Stands in for a stream's SSE decoder: the raw bytes pass through ``_without_usage`` first, so the
     usage-only event Heron asked for is taken before the SDK decodes it at all (see the module doc)."""
 
-    __slots__ = ("_decoder", "_call")
-
-    def __init__(self, decoder: Any, call: StreamCall) -> None:
-        self._decoder = decoder
-        self._call = call
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._decoder, name)
+    __slots__ = ()
 
     def iter_bytes(self, iterator: Iterator[bytes]) -> Any:
-        return self._decoder.iter_bytes(_without_usage(iterator, self._call))
+        return self._inner.iter_bytes(_without_usage(iterator, self._call))
 
     def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> Any:
-        return self._decoder.aiter_bytes(_awithout_usage(iterator, self._call))
+        return self._inner.aiter_bytes(_awithout_usage(iterator, self._call))
 
 
 _MARKS = (b'"choices":[]', b'"choices": []')  # only a usage-only chunk has no choices
@@ -316,14 +316,14 @@ def _intercept(stream: Any, call: StreamCall, allowed: bool, bytes_allowed: bool
     """Put the stand-ins in: the decoder when the SDK feeds it bytes (the usage event is then taken
     whole from the bytes, and in the rare stream where the network cuts it, the SDK builds that chunk and
     ``_iterate`` hides it), else the client (every event's JSON passes through it)."""
-    if not (allowed and call.hides_usage):
+    if not call.hides_usage:
         return
     decoder = getattr(stream, "_decoder", None)
     if bytes_allowed and decoder is not None:
         stream._decoder = _UsageTakingDecoder(decoder, call)
         return
     client = getattr(stream, "_client", None)
-    if client is not None and hasattr(client, "_process_response_data"):
+    if allowed and client is not None and hasattr(client, "_process_response_data"):
         stream._client = _Intercepting(client, call)
 
 
@@ -359,7 +359,7 @@ async def _aiterate(inner: AsyncIterator[Any], call: StreamCall) -> AsyncIterato
 
 def wrap_stream(stream: Any, call: StreamCall, intercept: bool = False, take_bytes: bool = False) -> bool:
     """Route ``stream``'s items through ``call``, in place. False when the SDK's Stream is not as expected.
-    ``intercept``: the stream class passed ``can_intercept``; ``take_bytes``: also ``can_take_bytes``."""
+    ``intercept``: the stream class passed ``can_intercept``; ``take_bytes``: it passed ``can_take_bytes``."""
     inner = getattr(stream, "_iterator", None)
     if inner is None or not hasattr(type(stream), "close"):
         return False
