@@ -28,7 +28,7 @@ from typing import Any
 from heron import config
 from heron.errors import HeronError
 
-__all__ = ["Price", "set_price", "price_for", "span_cost", "clear_prices"]
+__all__ = ["Price", "set_price", "price_for", "span_cost", "clear_prices", "token_count"]
 
 _logger = logging.getLogger(__name__)
 
@@ -243,15 +243,20 @@ def price_for(model: str) -> Price | None:
     return price
 
 
-def _tokens(value: Any) -> int | None:
+def token_count(value: Any) -> int | None:
+    """A token count as an int: an int, a whole float or a string of decimal digits ("12", as some
+    instrumentations write them); None for anything else (bools, fractions, other text). The one reading
+    of counts that pricing and the trace totals share, so a span is counted exactly when it is priced."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
+            return int(text)
     return None
 
 
@@ -273,9 +278,9 @@ def span_cost(attributes: Mapping[str, Any]) -> tuple[float | None, bool]:
     get = attributes.get
     input_tokens, output_tokens = get("gen_ai.usage.input_tokens"), get("gen_ai.usage.output_tokens")
     if type(input_tokens) is not int:  # plain ints (nearly every span) take the short way
-        input_tokens = _tokens(input_tokens)
+        input_tokens = token_count(input_tokens)
     if type(output_tokens) is not int:
-        output_tokens = _tokens(output_tokens)
+        output_tokens = token_count(output_tokens)
     if input_tokens is None and output_tokens is None:
         return None, True
     model = get("gen_ai.response.model") or get("gen_ai.request.model")
@@ -290,5 +295,5 @@ def span_cost(attributes: Mapping[str, Any]) -> tuple[float | None, bool]:
             return None, False
     cached = get("gen_ai.usage.cache_read.input_tokens")
     if type(cached) is not int:
-        cached = _tokens(cached) or 0
+        cached = token_count(cached) or 0
     return price.cost(input_tokens or 0, output_tokens or 0, cached), True

@@ -32,6 +32,7 @@ from heron.tracing.attributes import (
     TRACE_TAGS,
     USER_ID,
 )
+from heron.tracing.cost import token_count
 from heron.tracing.pending import PendingSpan, Target
 
 __all__ = ["Usage", "span_usage", "UsageLedger", "TracePartial", "summarize", "PREVIEW_CHARS"]
@@ -55,16 +56,6 @@ class Usage:
         return self.input_tokens + self.output_tokens
 
 
-def _tokens(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def span_usage(attributes: Mapping[str, Any]) -> Usage | None:
     """The span's token usage from ``gen_ai.usage.*``; None when it reports none."""
     counts = _counts(attributes)
@@ -77,14 +68,14 @@ def _counts(attributes: Mapping[str, Any]) -> tuple[int, int, int] | None:
     get = attributes.get
     inp, out = get(GEN_AI_USAGE_INPUT_TOKENS), get(GEN_AI_USAGE_OUTPUT_TOKENS)
     if type(inp) is not int:
-        inp = _tokens(inp)
+        inp = token_count(inp)
     if type(out) is not int:
-        out = _tokens(out)
+        out = token_count(out)
     if inp is None and out is None:
         return None
     cached = get(GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)
     if type(cached) is not int:
-        cached = _tokens(cached) or 0
+        cached = token_count(cached) or 0
     return inp or 0, out or 0, cached
 
 

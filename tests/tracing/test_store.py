@@ -73,6 +73,26 @@ def test_usage_is_counted_once_when_an_llm_span_wraps_another(tracking_uri: str)
     assert info.cost == pytest.approx(165 / 1_000_000)
 
 
+def test_token_counts_written_as_text_are_counted_as_they_are_priced(tracking_uri: str) -> None:
+    """Some instrumentations write counts as strings: a span is counted in its trace's totals exactly
+    when it is priced, so the trace's cost never comes without its tokens."""
+    set_price("text-count-model", input_per_million=1.0, output_per_million=2.0)
+    with heron.start_span("app") as root:
+        with heron.start_span("llm", span_type="LLM") as llm:
+            llm.set_attributes({"gen_ai.request.model": "text-count-model", "gen_ai.usage.input_tokens": " 1000 ",
+                                "gen_ai.usage.output_tokens": "500"})
+        with heron.start_span("odd", span_type="LLM") as odd:  # not counts: neither counted nor priced
+            odd.set_attributes({"gen_ai.request.model": "text-count-model", "gen_ai.usage.input_tokens": "²",
+                                "gen_ai.usage.output_tokens": "1.5"})
+    info = _trace(root.trace_id).info
+    assert (info.input_tokens, info.output_tokens, info.total_tokens) == (1000, 500, 1500)
+    assert info.cost == pytest.approx(2000 / 1_000_000) and not info.unpriced
+    spans = {s.name: s for s in _trace(root.trace_id).data.spans}
+    assert spans["llm"].attributes["heron.cost.usd"] == pytest.approx(2000 / 1_000_000)
+    assert "heron.cost.usd" not in spans["odd"].attributes
+    assert spans["odd"].attributes["gen_ai.usage.input_tokens"] == "²"  # kept as written
+
+
 def test_unpriced_model_flags_the_trace_and_never_counts_as_zero(tracking_uri: str) -> None:
     set_price("known-model", input_per_million=1.0, output_per_million=1.0)
     with heron.start_span("mixed") as root:
