@@ -20,6 +20,7 @@ from typing import Any
 from heron.tracing.attributes import COST_USD, SPAN_TYPE
 from heron.tracing.attributes import INPUTS as SPAN_INPUTS
 from heron.tracing.attributes import OUTPUTS as SPAN_OUTPUTS
+from heron.tracing.cost import token_count
 
 __all__ = ["normalize_attributes", "detect_span_type"]
 
@@ -99,11 +100,9 @@ def _loads(text: Any) -> Any:
 
 
 def _int(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return value
+    """A token count as an int when it reads as one (``token_count``), else the value as it was."""
+    count = token_count(value)
+    return value if count is None else count
 
 
 def _trees(attributes: Mapping[str, Any]) -> dict[str, Any]:

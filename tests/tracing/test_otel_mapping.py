@@ -224,6 +224,15 @@ def test_openinference_multimodal_content_and_cost() -> None:
     assert n["gen_ai.request.model"] == "gpt-4o" and n["gen_ai.provider.name"] == "openai"
 
 
+def test_token_counts_that_are_not_numbers_are_kept_as_written_never_raised() -> None:
+    n = normalize_attributes({"llm.model_name": "gpt-4o", "llm.token_count.prompt": "\u00b2",
+                              "llm.token_count.completion": "1.5"})
+    assert n["gen_ai.usage.input_tokens"] == "\u00b2"  # a digit that is not a decimal: int() refuses it
+    assert n["gen_ai.usage.output_tokens"] == "1.5"
+    assert normalize_attributes({"llm.token_count.prompt": 7.0})["gen_ai.usage.input_tokens"] == 7
+    assert normalize_attributes({"gen_ai.usage.prompt_tokens": True})["gen_ai.usage.input_tokens"] is True
+
+
 def test_traceloop_workflow_and_task_spans() -> None:
     n = normalize_attributes({"traceloop.span.kind": "workflow", "traceloop.entity.name": "qa",
                               "traceloop.entity.input": '{"args": ["q"], "kwargs": {}}',
