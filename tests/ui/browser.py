@@ -45,5 +45,8 @@ def page(browser: Any) -> Iterator[Page]:
                if msg.type in ("error", "warning") else None)
     pw_page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     pw_page.set_default_timeout(10_000)
+    # A page load waits on the test's own server, which shares a loaded 2-core CI machine with the other
+    # test worker and PostgreSQL: one wait_for_url ran out at 10 s once in a dozen CI runs.
+    pw_page.set_default_navigation_timeout(30_000)
     yield Page(pw_page, problems)
     context.close()
