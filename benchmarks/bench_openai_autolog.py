@@ -1,18 +1,22 @@
 """OpenAI autolog overhead: calls per second through the real `openai` SDK, with and without autolog.
 
-    python benchmarks/bench_openai_autolog.py [--calls N] [--repeats R] [--out result.json] [--quick]
-                                              [--mlflow-python PATH]
+    python benchmarks/bench_openai_autolog.py [--calls N] [--repeats R] [--processes P] [--out result.json]
+                                              [--quick] [--mlflow-python PATH]
 
 The fake OpenAI server (tests/fakes/openai_server.py) runs in a child process, so that its work does not
-share the client's interpreter. In the measuring process, blocks of N calls alternate R times between
-autolog off and on (what autolog adds is the median of the paired differences), for a chat completion and for a streamed one (all chunks
-read), twice: over HTTP to the fake server, and with the SDK's transport replaying the fake server's
-recorded replies in process (no network, so the difference is the time autolog adds, which network
-jitter on a busy machine would otherwise hide). Wall-clock time is what the app waits; CPU time (this
-process, every thread) also counts the export thread and is less sensitive to other processes' load. With autolog on, traces go to a fresh SQLite store; ``*_with_export`` adds the time
-``flush_traces()`` then takes to write them (the export thread's cost, spread over the calls), and every
-trace is checked to be in the store. ``--mlflow-python`` runs the same calls under ``mlflow.openai.autolog()``
-in MLflow's interpreter, when it has the `openai` package.
+share the client's interpreter. Heron is measured in P fresh processes, one after another, each taking
+R/P of the R pairs: in a measuring process, blocks of N calls alternate between autolog off and on, for
+a chat completion and for a streamed one (all chunks read), twice: over HTTP to the fake server, and with
+the SDK's transport replaying the fake server's recorded replies in process (no network, so the
+difference is the time autolog adds, which network jitter on a busy machine would otherwise hide). What
+autolog adds is the median of the paired differences of all processes' blocks, pooled (the page also
+gives each process's own median): the same code measures ~20% apart from one process to the next.
+Wall-clock time is what the app waits; CPU time (the process, every thread) also counts the export
+thread and is less sensitive to other processes' load. With autolog on, traces go to a fresh SQLite
+store; ``*_with_export`` adds the time ``flush_traces()`` then takes to write them (the export thread's
+cost, spread over the calls), and every trace is checked to be in the store. ``--mlflow-python`` runs the
+same R pairs under ``mlflow.openai.autolog()`` in one process of MLflow's interpreter, when it has the
+`openai` package.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ JUDGED = "autolog_with_export"
 IDLE_RAW_SPAN_US = 18.0  # raw OpenTelemetry SDK, one span, as issue 3 measured it when it set the targets
 REFERENCE_NOTE = (
     f"measured between the blocks. Issue 3 set its targets where one cost {IDLE_RAW_SPAN_US:.0f} µs; this machine, "
-    "idle, has measured 50–65 µs in every session since (an empty Python loop step costs ~60 ns here). If "
+    "idle, has measured 50–65 µs in every session since. If "
     "everything slowed down as that span did, the absolute figures below are about 3× what the same code would "
     "cost there. The notes give each figure in raw "
     f"spans of this run, and scaled to {IDLE_RAW_SPAN_US:.0f} µs a span"
@@ -138,8 +142,9 @@ def _replaying_client(base_url: str) -> Any:
     return openai.OpenAI(base_url=base_url, api_key="bench", max_retries=0, http_client=http)
 
 
-def measure(impl: str, base_url: str, calls: int, repeats: int, store: Path) -> dict[str, Any]:
-    """Seconds per call for each transport and mode (median block), measured in this process."""
+def measure(impl: str, base_url: str, calls: int, repeats: int, store: Path) -> dict[str, list[float]]:
+    """Seconds per call of every block, for each transport and mode, measured in this process: lists in
+    block order, so that ``summarize`` can pair each autolog block with the plain block before it."""
     import openai
 
     clients = {"server": openai.OpenAI(base_url=base_url, api_key="bench", max_retries=0)}
@@ -213,9 +218,24 @@ def measure(impl: str, base_url: str, calls: int, repeats: int, store: Path) -> 
                 if impl == "heron" and stored() - before != calls:
                     raise RuntimeError(f"{key}: {stored() - before} of {calls} traces were stored")
                 results.setdefault("raw_otel_span_cpu", []).append(_raw_otel_span_cpu())
+    return results
+
+
+def pooled(runs: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """The blocks of several processes' ``measure`` as one set (pairs stay aligned: each list keeps its
+    process's block order and every process has the same keys)."""
+    out: dict[str, list[float]] = {}
+    for run in runs:
+        for key, values in run.items():
+            out.setdefault(key, []).extend(values)
+    return out
+
+
+def summarize(results: dict[str, list[float]]) -> dict[str, float]:
+    """Median seconds per call of each mode, and what autolog adds (``*_added``): the median of the
+    paired differences of neighbouring blocks, steadier than a difference of medians when the machine's
+    load drifts during the run."""
     medians = {key: statistics.median(values) for key, values in results.items()}
-    # what autolog adds: the median of the paired differences of neighbouring blocks, steadier than a
-    # difference of medians when the machine's load drifts during the run
     for key in [k for k in results if k.endswith("_plain")]:
         case = key[: -len("_plain")]
         for mode, base in (("autolog", "plain"), ("autolog_with_export", "plain"),
@@ -237,7 +257,8 @@ _CASES = (
 )
 
 
-def rows(heron: dict[str, float], mlflow: dict[str, float] | None, mlflow_note: str) -> list[dict[str, Any]]:
+def rows(heron: dict[str, float], mlflow: dict[str, float] | None, mlflow_note: str,
+         per_process: list[dict[str, float]] | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {
             "operation": "reference: one raw OpenTelemetry span, CPU",
@@ -280,6 +301,9 @@ def rows(heron: dict[str, float], mlflow: dict[str, float] | None, mlflow_note: 
                 note = (f"{round(1 / heron[f'{key}_{mode}'])} calls/s with autolog; = {spans:.1f} raw OpenTelemetry "
                         f"spans of this run (≈ {spans * IDLE_RAW_SPAN_US:.0f} µs where one costs {IDLE_RAW_SPAN_US:.0f} µs, "
                         f"as when the target was set: ≤ {TARGET_US / IDLE_RAW_SPAN_US:.1f} spans)")
+            if mode == JUDGED and per_process and len(per_process) > 1:
+                each = " / ".join(f"{_us(p[f'{key}_{mode}_added'])}" for p in per_process)
+                note += f"; each process alone: {each} µs"
             if mlflow_note and key.startswith("server"):
                 note += f"; {mlflow_note}"
             out.append(
@@ -296,12 +320,29 @@ def rows(heron: dict[str, float], mlflow: dict[str, float] | None, mlflow_note: 
     return out
 
 
+class WorkerFailed(RuntimeError):
+    pass
+
+
+def run_worker(python: str, impl: str, base_url: str, calls: int, repeats: int, quick: bool) -> dict[str, list[float]]:
+    """``measure`` in a fresh process of ``python`` (without HERON_* and MLFLOW_* variables); its blocks."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    cmd = [python, __file__, "--impl", impl, "--base-url", base_url, "--calls", str(calls), "--repeats", str(repeats)]
+    proc = subprocess.run(cmd + (["--quick"] if quick else []), capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=3600)
+    if proc.returncode != 0:
+        raise WorkerFailed((proc.stderr.strip().splitlines() or ["?"])[-1][:160])
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--calls", type=int, default=100, help="calls per block")
-    parser.add_argument("--repeats", type=int, default=25, help="pairs of blocks (off, on)")
+    parser.add_argument("--repeats", type=int, default=27, help="pairs of blocks (off, on), shared by the processes")
+    parser.add_argument("--processes", type=int, default=3,
+                        help="Heron's measuring processes, one after another; their blocks are pooled")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--quick", action="store_true", help="a smoke run: few calls, numbers mean nothing")
     parser.add_argument(
@@ -311,51 +352,35 @@ def main() -> int:
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     calls, repeats = (20, 1) if args.quick else (args.calls, args.repeats)
+    if args.processes < 1 or repeats < 1 or calls < 1:
+        parser.error("--calls, --repeats and --processes must be at least 1")
 
-    if args.impl:  # a worker: measure against a server already running, print JSON
+    if args.impl:  # a worker: measure against a server already running, print every block as JSON
         with tempfile.TemporaryDirectory(prefix="heron-bench-openai-") as tmp:
             print(json.dumps(measure(args.impl, args.base_url, calls, repeats, Path(tmp))))
         return 0
 
+    each = repeats if args.quick else -(-repeats // args.processes)  # pairs per process, rounded up
     server, url = start_server()
     try:
-        with tempfile.TemporaryDirectory(prefix="heron-bench-openai-") as tmp:
-            heron = measure("heron", url, calls, repeats, Path(tmp))
+        # Several processes, because a process's memory layout moves its figures by ~20% (the same code
+        # measured 132-173 µs added in five processes): pooling their blocks keeps one layout from deciding.
+        runs = [run_worker(sys.executable, "heron", url, calls, each, args.quick) for _ in range(args.processes)]
         mlflow, note = None, "MLflow: not run (no --mlflow-python)"
         if args.mlflow_python:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
-            proc = subprocess.run(
-                [
-                    args.mlflow_python,
-                    __file__,
-                    "--impl",
-                    "mlflow",
-                    "--base-url",
-                    url,
-                    "--calls",
-                    str(calls),
-                    "--repeats",
-                    str(repeats),
-                ]
-                + (["--quick"] if args.quick else []),
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=ROOT,
-                timeout=3600,
-            )
-            if proc.returncode == 0:
-                mlflow, note = json.loads(proc.stdout.strip().splitlines()[-1]), ""
-            else:
-                last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-                note = f"MLflow: not run ({last[:160]})"
+            try:
+                mlflow, note = summarize(run_worker(args.mlflow_python, "mlflow", url, calls, repeats, args.quick)), ""
+            except WorkerFailed as exc:
+                note = f"MLflow: not run ({exc})"
     finally:
         assert server.stdin is not None
         server.stdin.close()
         server.wait(timeout=30)
+    heron = summarize(pooled(runs))
     doc = {
-        "title": f"OpenAI autolog overhead ({repeats} pairs of {calls}-call blocks, median of paired differences)",
-        "rows": rows(heron, mlflow, note),
+        "title": (f"OpenAI autolog overhead ({args.processes} process{'es' if args.processes > 1 else ''} × {each} pairs of {calls}-call blocks, "
+                  "median of the pooled paired differences)"),
+        "rows": rows(heron, mlflow, note, [summarize(run) for run in runs]),
         "raw_us": {k: _us(v) for k, v in heron.items()},
     }
     text = json.dumps(doc, indent=2, ensure_ascii=False)

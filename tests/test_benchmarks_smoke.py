@@ -86,6 +86,27 @@ def test_bench_ui_runs_quick_times_every_page(tmp_path: Path) -> None:
         assert len(samples) == 3 and min(samples) > 0, name
 
 
+def test_bench_openai_autolog_quick_pools_its_processes(tmp_path: Path) -> None:
+    out = tmp_path / "openai.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_openai_autolog.py"), "--quick", "--processes", "2",
+         "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["title"].startswith("OpenAI autolog overhead (2 processes × 1 pairs of 20-call blocks")
+    judged = [row for row in doc["rows"] if row["target"]]
+    assert len(judged) == 4  # chat and stream, over HTTP and replayed
+    for row in judged:
+        assert row["target"] == "≤ 150 µs" and isinstance(row["met"], bool), row["operation"]
+        assert "incl. export to SQLite" in row["operation"]
+        each = row["note"].split("each process alone: ")[1].split(" µs")[0].split(" / ")
+        assert len(each) == 2 and all(float(v) != 0 for v in each), row["note"]
+    assert "MLflow: not run (no --mlflow-python)" in judged[0]["note"]
+
+
 def test_bench_ui_quick_measures_every_page(tmp_path: Path) -> None:
     out = tmp_path / "ui.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
