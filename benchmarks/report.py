@@ -347,7 +347,15 @@ def main(argv: list[str] | None = None) -> int:
     md.write_text(page, encoding="utf-8")
     print(page)
     print(f"bench: wrote {md.relative_to(ROOT) if md.is_relative_to(ROOT) else md}", file=sys.stderr)
-    return 0 if tracking.heron is not None else 1
+    # Failure: no result for Heron's tracking comparison, or for a section --only named.
+    failed = ["tracking"] if tracking.heron is None and (only is None or "tracking" in only) else []
+    if only is not None and "server" in only and server.heron is None:
+        failed.append("server")
+    if only is not None and not args.render_only:
+        failed += [_stem(script) for _, script, doc, _ in others if doc is None and _stem(script) in only]
+    if failed:
+        print(f"bench: no result for {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,24 @@ def test_report_only_refuses_to_blank_sections_without_saved_results(
     with pytest.raises(SystemExit):
         report.main(["--only", "openai_autolog"])
     assert "no saved result for tracking, server, tracing, ui_runs, ui" in capsys.readouterr().err
+
+
+def test_report_only_fails_when_a_section_it_names_has_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--only`` exits 0 when the sections it names ran (the tracking comparison it did not name is not
+    a failure), and 1 naming the section that produced no result."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import report
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    page = tmp_path / "page.md"
+    outcome: dict[str, Any] = {"doc": {"title": "Prompts (stand-in)", "rows": []}, "reason": ""}
+    monkeypatch.setattr(report, "run_other", lambda script, quick: (outcome["doc"], outcome["reason"]))
+    assert report.main(["--only", "prompts", "--md", str(page)]) == 0
+    assert "Prompts (stand-in)" in page.read_text()
+    outcome.update(doc=None, reason="not yet run: benchmarks/bench_prompts.py exited with status 1")
+    assert report.main(["--only", "prompts", "--md", str(page)]) == 1
+    assert "bench: no result for prompts" in capsys.readouterr().err
