@@ -364,7 +364,7 @@ def main() -> int:
     server, url = start_server()
     try:
         # Several processes, because a process's memory layout moves its figures by ~20% (the same code
-        # measured 132-173 µs added in five processes): pooling their blocks keeps one layout from deciding.
+        # measured 134-168 µs added in five processes): pooling their blocks keeps one layout from deciding.
         runs = [run_worker(sys.executable, "heron", url, calls, each, args.quick) for _ in range(args.processes)]
         mlflow, note = None, "MLflow: not run (no --mlflow-python)"
         if args.mlflow_python:
@@ -378,8 +378,8 @@ def main() -> int:
         server.wait(timeout=30)
     heron = summarize(pooled(runs))
     doc = {
-        "title": (f"OpenAI autolog overhead ({args.processes} process{'es' if args.processes > 1 else ''} × {each} pairs of {calls}-call blocks, "
-                  "median of the pooled paired differences)"),
+        "title": (f"OpenAI autolog overhead ({args.processes} process{'es' if args.processes > 1 else ''} × "
+                  f"{each} pairs of {calls}-call blocks, median of the pooled paired differences)"),
         "rows": rows(heron, mlflow, note, [summarize(run) for run in runs]),
         "raw_us": {k: _us(v) for k, v in heron.items()},
     }
