@@ -7,6 +7,7 @@ import enum
 import gc
 import json
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -78,8 +79,17 @@ def _span() -> Span:
     return span
 
 
+_IDS = {"id", "created", "response", "item_id", "sequence_number"}
+
+
 def _no_ids(chunks: list[Any]) -> list[dict[str, Any]]:
-    return [c.model_dump(exclude={"id", "created", "response", "item_id", "sequence_number"}) for c in chunks]
+    return [c.model_dump(exclude=_IDS) for c in chunks]
+
+
+def _as_sent(chunks: list[Any]) -> list[dict[str, Any]]:
+    """The chunks as the SDK's ``to_dict()`` gives them (only the fields the server sent), as an app
+    forwarding a stream would pass them on."""
+    return [{k: v for k, v in c.to_dict().items() if k not in _IDS} for c in chunks]
 
 
 # ------------------------------------------------------------------------------------ chat completions
@@ -234,7 +244,8 @@ def test_stream_sync_caller_sees_the_same_chunks_and_usage_is_recorded(
     finally:
         heron.openai.autolog(disable=True)
     assert _no_ids(traced) == _no_ids(plain)
-    assert all(c.usage is None for c in traced)
+    assert _as_sent(traced) == _as_sent(plain)  # not even the `"usage": null` Heron's request adds
+    assert all("usage" not in c.model_fields_set for c in traced)
     # Heron asked for usage, and hid the usage-only chunk
     assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
     span = _span()
@@ -303,6 +314,7 @@ def test_stream_async_caller_sees_the_same_chunks(store: str, fake_openai: FakeO
     finally:
         heron.openai.autolog(disable=True)
     assert _no_ids(traced) == _no_ids(plain)
+    assert _as_sent(traced) == _as_sent(plain)
     span = _span()
     _assert_chat_span(span)
     assert span.outputs == [{"role": "assistant", "content": "echo: hello there"}]
@@ -417,7 +429,7 @@ def test_an_sdk_that_reads_stream_bytes_otherwise_still_never_builds_the_usage_c
     finally:
         heron.openai.autolog(disable=True)
     assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
-    assert _no_ids(chunks) == _no_ids(plain)
+    assert _no_ids(chunks) == _no_ids(plain) and _as_sent(chunks) == _as_sent(plain)
     assert any('"choices": []' in data for data in seen)  # the SDK decoded the usage event ...
     assert len(client.built) == len(chunks) and not any(_usage_only(d) for d in client.built)  # ... unbuilt
     span = _span()
@@ -469,7 +481,10 @@ def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
     usage_at = with_usage.index(b'"choices": []')
     event_start = with_usage.rindex(b"data:", 0, usage_at)
     event_end = with_usage.index(b"\n\n", usage_at) + 2
-    expected = _no_ids(list(_replaying(without, [], []).chat.completions.create(**request)))
+    plain = list(_replaying(without, [], []).chat.completions.create(**request))
+    expected, expected_sent = _no_ids(plain), _as_sent(plain)
+    null_keys = [m.start() for m in re.finditer(rb', "usage": null', with_usage)]
+    assert null_keys  # the fake server sends them as OpenAI does, once usage is asked for
     cut_points = sorted({*range(1, len(with_usage), 97), event_start - 1, event_start, event_start + 3, usage_at,
                          event_end - 1, event_end, event_end + 1})
     heron.openai.autolog()
@@ -478,6 +493,8 @@ def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
             seen: list[str] = []
             chunks = list(_replaying(with_usage, cuts, seen).chat.completions.create(**request))
             assert _no_ids(chunks) == expected, cuts
+            if not any(k < c < k + 15 for k in null_keys for c in cuts):  # a key cut in two is left in
+                assert _as_sent(chunks) == expected_sent, cuts
             whole = not any(event_start < c < event_end for c in cuts)
             decoded_usage = any('"choices": []' in data for data in seen)
             assert decoded_usage is not whole, cuts  # taken from the bytes exactly when it arrived whole
@@ -503,7 +520,8 @@ def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
                               http_client=openai.DefaultAsyncHttpxClient(transport=httpx2.MockTransport(handler))) as c:
                 return [chunk async for chunk in await c.chat.completions.create(**request)]
 
-        assert _no_ids(asyncio.run(streamed())) == expected
+        async_chunks = asyncio.run(streamed())
+        assert _no_ids(async_chunks) == expected and _as_sent(async_chunks) == expected_sent
         assert seen and not any('"choices": []' in data for data in seen)  # async streams: taken from the bytes too
         heron.flush_traces()
         assert _span().attributes["gen_ai.usage.output_tokens"] == 3

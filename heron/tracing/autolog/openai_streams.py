@@ -11,13 +11,15 @@ That hidden chunk is taken before the SDK decodes it, when the SDK feeds the res
 usage-only event is whole in it (one ``data:`` line between blank lines, a JSON object with no choices),
 Heron parses it and removes it, so the SDK never decodes it or builds its model (~75k instructions a
 call). An event the network cut across chunks (rare: servers write each event at once) is decoded and
-built by the SDK, and hidden by the wrapped iterator.
+built by the SDK, and hidden by the wrapped iterator. The ``"usage": null`` that asking makes OpenAI add
+to every other chunk is removed from the bytes too, so each chunk is the one the caller would have got
+without Heron, ``to_dict()`` and ``model_fields_set`` included.
 
 Where the SDK reads its bytes some other way but gets each event's model from
 ``self._client._process_response_data`` in ``__stream__`` (``can_intercept``), the stream's ``_client`` is
 replaced by a stand-in whose ``_process_response_data`` hands a usage-only chunk to Heron as the plain
-dict it is and passes everything else to the real client: the chunk is decoded but not built. Where
-neither holds, it is built and then hidden.
+dict it is and passes everything else to the real client, without the null usage: the chunk is decoded
+but not built. Where neither holds, it is built and then hidden (and other chunks keep the null usage).
 """
 
 from __future__ import annotations
@@ -229,6 +231,8 @@ class _Intercepting(_StandIn):
     def _process_response_data(self, *, data: Any, cast_to: Any, response: Any) -> Any:
         if self._call.take_usage(data):
             return _TAKEN
+        if type(data) is dict and "usage" in data and data["usage"] is None:
+            del data["usage"]  # the null Heron's request added (the SDK's dict, parsed for this event only)
         return self._inner._process_response_data(data=data, cast_to=cast_to, response=response)
 
 
@@ -246,6 +250,9 @@ class _UsageTakingDecoder(_StandIn):
 
 
 _MARKS = (b'"choices":[]', b'"choices": []')  # only a usage-only chunk has no choices
+# Once usage is asked for, OpenAI adds `"usage": null` to every other chunk. A JSON string cannot hold
+# an unescaped quote, so these bytes are only ever a key (after a comma: never the first key).
+_NULL_USAGE = (b',"usage":null', b', "usage": null')
 
 
 def _without_usage(chunks: Iterator[bytes], call: StreamCall) -> Iterator[bytes]:
@@ -253,6 +260,8 @@ def _without_usage(chunks: Iterator[bytes], call: StreamCall) -> Iterator[bytes]
     for chunk in chunks:
         if b"[]" in chunk:  # one scan of the chunk; the marks are looked for only where it may be
             chunk = _take_usage_event(chunk, call, tail)
+        if b'"usage": null' in chunk or b'"usage":null' in chunk:
+            chunk = _without_null_usage(chunk)
         tail = (tail + chunk)[-2:] if len(chunk) < 2 else chunk[-2:]
         yield chunk
 
@@ -262,8 +271,19 @@ async def _awithout_usage(chunks: AsyncIterator[bytes], call: StreamCall) -> Asy
     async for chunk in chunks:
         if b"[]" in chunk:
             chunk = _take_usage_event(chunk, call, tail)
+        if b'"usage": null' in chunk or b'"usage":null' in chunk:
+            chunk = _without_null_usage(chunk)
         tail = (tail + chunk)[-2:] if len(chunk) < 2 else chunk[-2:]
         yield chunk
+
+
+def _without_null_usage(chunk: bytes) -> bytes:
+    """``chunk`` without the ``"usage": null`` keys Heron's request made the server add, so that each
+    chunk the caller gets is the one they would have got without Heron (``to_dict()`` and
+    ``model_fields_set`` included), and the SDK does not decode and set that field. A key the network
+    cut across two chunks is left as it is."""
+    compact, spaced = _NULL_USAGE
+    return chunk.replace(compact, b"").replace(spaced, b"")
 
 
 def _take_usage_event(chunk: bytes, call: StreamCall, tail: bytes) -> bytes:
