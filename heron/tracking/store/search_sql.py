@@ -221,7 +221,9 @@ def compare(column: ColumnElement[Any], op: str, value: search.Value, sqlite: bo
         # SQLite's LIKE ignores case; GLOB is its case-sensitive pattern match.
         return column.op("GLOB")(_like_to_glob(pattern)) if sqlite else column.like(_escape_backslash(pattern))
     if op == "ILIKE":
-        return column.ilike(pattern if sqlite else _escape_backslash(pattern))
+        # SQLite's LIKE already ignores case as lower() folds it (ASCII letters only, both): the same
+        # matches as ilike()'s lower(x) LIKE lower(?), without copying every value it reads (~2x faster).
+        return column.like(pattern) if sqlite else column.ilike(_escape_backslash(pattern))
     raise ValueError(f"unknown operator {op!r}")  # the parser only produces the operators above
 
 
