@@ -28,7 +28,7 @@ from typing import Any
 from heron import config
 from heron.errors import HeronError
 
-__all__ = ["Price", "set_price", "price_for", "span_cost", "clear_prices", "token_count"]
+__all__ = ["Price", "set_price", "price_for", "span_cost", "clear_prices", "token_count", "token_counts"]
 
 _logger = logging.getLogger(__name__)
 
@@ -260,6 +260,25 @@ def token_count(value: Any) -> int | None:
     return None
 
 
+def token_counts(attributes: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """``(input, output, cached input)`` tokens of a span from ``gen_ai.usage.*`` (each read by
+    ``token_count``, a missing one 0), or None when it reports neither input nor output tokens: what
+    pricing and the trace totals (``heron.tracing.usage``) both count. Plain ints take the short way,
+    as nearly every span's do; the export thread runs this for every span."""
+    get = attributes.get
+    inp, out = get("gen_ai.usage.input_tokens"), get("gen_ai.usage.output_tokens")
+    if type(inp) is not int:
+        inp = token_count(inp)
+    if type(out) is not int:
+        out = token_count(out)
+    if inp is None and out is None:
+        return None
+    cached = get("gen_ai.usage.cache_read.input_tokens")
+    if type(cached) is not int:
+        cached = token_count(cached) or 0
+    return inp or 0, out or 0, cached
+
+
 def span_cost(attributes: Mapping[str, Any]) -> tuple[float | None, bool]:
     """The cost of one span from its ``gen_ai.*`` attributes, as ``(usd, priced)``.
 
@@ -275,14 +294,10 @@ def span_cost(attributes: Mapping[str, Any]) -> tuple[float | None, bool]:
 
     Never raises on odd attribute values; blocks only to read the price files on first use.
     """
-    get = attributes.get
-    input_tokens, output_tokens = get("gen_ai.usage.input_tokens"), get("gen_ai.usage.output_tokens")
-    if type(input_tokens) is not int:  # plain ints (nearly every span) take the short way
-        input_tokens = token_count(input_tokens)
-    if type(output_tokens) is not int:
-        output_tokens = token_count(output_tokens)
-    if input_tokens is None and output_tokens is None:
+    counts = token_counts(attributes)
+    if counts is None:
         return None, True
+    get = attributes.get
     model = get("gen_ai.response.model") or get("gen_ai.request.model")
     price = price_for(model) if isinstance(model, str) else None
     if price is None:
@@ -293,7 +308,4 @@ def span_cost(attributes: Mapping[str, Any]) -> tuple[float | None, bool]:
                 price = price_for(request_model)
         if price is None:
             return None, False
-    cached = get("gen_ai.usage.cache_read.input_tokens")
-    if type(cached) is not int:
-        cached = token_count(cached) or 0
-    return price.cost(input_tokens or 0, output_tokens or 0, cached), True
+    return price.cost(*counts), True

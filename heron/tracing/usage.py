@@ -23,7 +23,6 @@ from typing import Any
 from heron.tracing.attributes import (
     COST_UNPRICED,
     COST_USD,
-    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
     SESSION_ID,
@@ -32,7 +31,7 @@ from heron.tracing.attributes import (
     TRACE_TAGS,
     USER_ID,
 )
-from heron.tracing.cost import token_count
+from heron.tracing.cost import token_counts
 from heron.tracing.pending import PendingSpan, Target
 
 __all__ = ["Usage", "span_usage", "UsageLedger", "TracePartial", "summarize", "PREVIEW_CHARS"]
@@ -58,25 +57,8 @@ class Usage:
 
 def span_usage(attributes: Mapping[str, Any]) -> Usage | None:
     """The span's token usage from ``gen_ai.usage.*``; None when it reports none."""
-    counts = _counts(attributes)
+    counts = token_counts(attributes)
     return None if counts is None else Usage(*counts)
-
-
-def _counts(attributes: Mapping[str, Any]) -> tuple[int, int, int] | None:
-    """``(input, output, cached input)`` tokens, as :func:`span_usage` reads them, without building a
-    ``Usage`` (the export thread runs this for every span: plain ints take the short way)."""
-    get = attributes.get
-    inp, out = get(GEN_AI_USAGE_INPUT_TOKENS), get(GEN_AI_USAGE_OUTPUT_TOKENS)
-    if type(inp) is not int:
-        inp = token_count(inp)
-    if type(out) is not int:
-        out = token_count(out)
-    if inp is None and out is None:
-        return None
-    cached = get(GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)
-    if type(cached) is not int:
-        cached = token_count(cached) or 0
-    return inp or 0, out or 0, cached
 
 
 class UsageLedger:
@@ -149,7 +131,7 @@ def summarize(
         part.span_count += 1
         attrs = span.attributes
         usage = None if GEN_AI_USAGE_INPUT_TOKENS not in attrs and GEN_AI_USAGE_OUTPUT_TOKENS not in attrs \
-            else _counts(attrs)
+            else token_counts(attrs)
         if ledger.counts(span, usage is not None) and usage is not None:
             inp, out, cached = usage
             part.input_tokens += inp
