@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,20 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Temporary files the code under test makes (``download_artifacts`` without ``dst_path``, the docs'
+    examples and servers in subprocesses) go to one directory per test session (per xdist worker),
+    removed at its end, instead of piling up in /tmp. A short path: Chromium puts a Unix socket in it."""
+    tmp_path_factory.getbasetemp()  # pytest's own directory stays where it is (it keeps the last three)
+    folder = tempfile.mkdtemp(prefix="heron-tests-", dir=tempfile.gettempdir())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", folder)
+        patch.setattr(tempfile, "tempdir", folder)
+        yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _reset_heron() -> None:

@@ -28,6 +28,8 @@ __all__ = ["HOST", "SUPERUSER", "PostgresServer", "find_postgres_bin", "start_po
 SUPERUSER = "heron"
 HOST = "127.0.0.1"
 _RUN_AS_WHEN_ROOT = "postgres"
+# The system temp dir as it was at import: tests point tempfile at their own (long, root-only) directory.
+_SYSTEM_TMP = tempfile.gettempdir()
 _START_ATTEMPTS = 3
 _LOG_TAIL_CHARS = 4000
 
@@ -187,7 +189,7 @@ def start_postgres(base_dir: Path | None = None) -> PostgresServer:
             ) from None
         owner = (entry.pw_uid, entry.pw_gid)
     # A short path under the system temp dir: reachable by `run_as` and short enough for a Unix socket path.
-    root = Path(tempfile.mkdtemp(prefix="heron-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="heron-pg-", dir=_SYSTEM_TMP))
     if owner is not None:
         os.chown(root, *owner)
     server = PostgresServer(
