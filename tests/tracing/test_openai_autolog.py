@@ -375,6 +375,38 @@ def test_the_usage_chunk_heron_asks_for_is_never_built_into_an_sdk_model(
     assert _span().attributes["gen_ai.usage.output_tokens"] == 3
 
 
+def test_an_sdk_heron_cannot_hook_at_all_still_gives_the_caller_the_same_chunks(
+    store: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """Where the SDK neither feeds the response's bytes to its decoder nor builds each chunk through its
+    client as Heron expects (another version), the usage-only chunk is built and then hidden, and the
+    `"usage": null` Heron's request makes the server add is still not in what the caller gets."""
+    original_stream = openai.Stream.__stream__
+
+    def other_iter_events(self: Any) -> Any:
+        raw = self.response.iter_bytes()
+        yield from self._decoder.iter_bytes(raw)
+
+    def other_stream(self: Any) -> Any:
+        yield from original_stream(self)
+
+    monkeypatch.setattr(openai.Stream, "_iter_events", other_iter_events)
+    monkeypatch.setattr(openai.Stream, "__stream__", other_stream)
+    client = _CountingClient(base_url=fake_openai.base_url, api_key="test", max_retries=0)
+    plain = _stream_chunks(client)
+    client.built.clear()
+    heron.openai.autolog()
+    try:
+        chunks = _stream_chunks(client)
+    finally:
+        heron.openai.autolog(disable=True)
+    assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
+    assert _usage_only(client.built[-1]) and any(d.get("usage", 0) is None for d in client.built)  # built as sent
+    assert _no_ids(chunks) == _no_ids(plain) and _as_sent(chunks) == _as_sent(plain)
+    assert all("usage" not in c.model_fields_set for c in chunks)
+    assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+
+
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # model_dump of the odd chunk
 def test_a_chunk_heron_cannot_read_never_breaks_the_callers_stream(
     store: str, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture  # noqa: F811
@@ -468,6 +500,51 @@ def _replaying(body: bytes, cuts: list[int], seen: list[str]) -> openai.OpenAI:
                   http_client=openai.DefaultHttpxClient(transport=httpx2.MockTransport(handler)))
 
 
+def _respelled(body: bytes, spelling: str) -> bytes:
+    """The fake server's SSE ``body`` (spaced JSON, as Python writes it) with each event written spaced or
+    compactly (as OpenAI writes it), and with or without the null usage keys (some OpenAI-compatible
+    servers send none)."""
+    events = []
+    for event in body.split(b"\n\n"):
+        if event.startswith(b"data: {"):
+            data = json.loads(event[len(b"data: "):])
+            if spelling.endswith("no null usage") and data.get("usage", 0) is None:
+                del data["usage"]
+            separators = (",", ":") if spelling.startswith("compact") else (", ", ": ")
+            event = b"data: " + json.dumps(data, separators=separators).encode()
+        events.append(event)
+    return b"\n\n".join(events)
+
+
+@pytest.mark.parametrize("spelling", ["spaced", "compact", "spaced, no null usage", "compact, no null usage"])
+@pytest.mark.parametrize("cut", ["whole", "per event"])
+def test_the_usage_event_is_taken_from_the_bytes_however_the_server_spells_its_json(
+    store: str, fake_openai: FakeOpenAI, spelling: str, cut: str  # noqa: F811
+) -> None:
+    """OpenAI writes compact JSON (`"usage":null`), Python's json.dumps spaced JSON, and some servers send
+    no null usage at all: each way, the usage-only event never reaches the SDK's decoder, the caller's
+    chunks are sent-for-sent those of the same call without Heron, and the usage is recorded."""
+    request = {"model": "gpt-4o-mini", "messages": HELLO, "stream": True}
+    with_usage = _respelled(httpx2.post(f"{fake_openai.base_url}/chat/completions", timeout=30,
+                                        json={**request, "stream_options": {"include_usage": True}}).content, spelling)
+    without = _respelled(httpx2.post(f"{fake_openai.base_url}/chat/completions", timeout=30, json=request).content,
+                         spelling)
+    assert (b'"usage":null' in with_usage) is (spelling == "compact")
+    assert (b'"usage": null' in with_usage) is (spelling == "spaced")
+    cuts = [] if cut == "whole" else [m.end() for m in re.finditer(b"\n\n", with_usage)][:-1]
+    expected = _as_sent(list(_replaying(without, [], []).chat.completions.create(**request)))
+    heron.openai.autolog()
+    try:
+        seen: list[str] = []
+        chunks = list(_replaying(with_usage, cuts, seen).chat.completions.create(**request))
+    finally:
+        heron.openai.autolog(disable=True)
+    assert _as_sent(chunks) == expected
+    assert seen and not any('"choices":[]' in data or '"choices": []' in data for data in seen)
+    heron.flush_traces()
+    assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+
+
 def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
     store: str, fake_openai: FakeOpenAI  # noqa: F811
 ) -> None:
@@ -486,15 +563,14 @@ def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
     null_keys = [m.start() for m in re.finditer(rb', "usage": null', with_usage)]
     assert null_keys  # the fake server sends them as OpenAI does, once usage is asked for
     cut_points = sorted({*range(1, len(with_usage), 97), event_start - 1, event_start, event_start + 3, usage_at,
-                         event_end - 1, event_end, event_end + 1})
+                         event_end - 1, event_end, event_end + 1, null_keys[0] + 7, null_keys[-1] + 1})
     heron.openai.autolog()
     try:
         for cuts in [[], [event_start], [event_end], [event_start, event_end], *([c] for c in cut_points)]:
             seen: list[str] = []
             chunks = list(_replaying(with_usage, cuts, seen).chat.completions.create(**request))
             assert _no_ids(chunks) == expected, cuts
-            if not any(k < c < k + 15 for k in null_keys for c in cuts):  # a key cut in two is left in
-                assert _as_sent(chunks) == expected_sent, cuts
+            assert _as_sent(chunks) == expected_sent, cuts  # a null usage key cut in two included
             whole = not any(event_start < c < event_end for c in cuts)
             decoded_usage = any('"choices": []' in data for data in seen)
             assert decoded_usage is not whole, cuts  # taken from the bytes exactly when it arrived whole
