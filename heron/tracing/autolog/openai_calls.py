@@ -74,7 +74,11 @@ def given(value: Any) -> bool:
 
 def field(obj: Any, name: str) -> Any:
     """Field ``name`` of an SDK object, or None. Pydantic fields are read from ``__dict__``: a missing
-    attribute costs ~10 µs through pydantic's ``__getattr__``, a dict lookup a fraction of one."""
+    attribute costs ~10 µs through pydantic's ``__getattr__``, a dict lookup a fraction of one. A plain
+    dict (a stream's usage, parsed by Heron) is read first: looking up its missing ``__dict__`` raises
+    and catches an AttributeError inside ``getattr``."""
+    if type(obj) is dict:
+        return obj.get(name)
     found = getattr(obj, "__dict__", None)
     if found is not None:
         return found.get(name)
@@ -97,6 +101,8 @@ class _Attributes:
 
 def fields(obj: Any) -> Mapping[str, Any] | _Attributes:
     """Something to ``.get`` several fields of ``obj`` from, each as ``field(obj, name)`` would read it."""
+    if type(obj) is dict:
+        return obj
     found = getattr(obj, "__dict__", None)
     if found is not None:
         return found  # type: ignore[no-any-return]
