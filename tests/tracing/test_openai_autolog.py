@@ -375,6 +375,23 @@ def test_the_usage_chunk_heron_asks_for_is_never_built_into_an_sdk_model(
     assert _span().attributes["gen_ai.usage.output_tokens"] == 3
 
 
+def _other_iter_events(self: Any) -> Any:
+    """``Stream._iter_events`` of another SDK version: the same events, read through another line of code."""
+    raw = self.response.iter_bytes()
+    yield from self._decoder.iter_bytes(raw)
+
+
+def _plain_then_traced(client: _CountingClient) -> tuple[list[Any], list[Any]]:
+    """The chunks of one stream without autolog, then of one with it (``client.built`` counts the second)."""
+    plain = _stream_chunks(client)
+    client.built.clear()
+    heron.openai.autolog()
+    try:
+        return plain, _stream_chunks(client)
+    finally:
+        heron.openai.autolog(disable=True)
+
+
 def test_an_sdk_heron_cannot_hook_at_all_still_gives_the_caller_the_same_chunks(
     store: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
@@ -383,23 +400,13 @@ def test_an_sdk_heron_cannot_hook_at_all_still_gives_the_caller_the_same_chunks(
     `"usage": null` Heron's request makes the server add is still not in what the caller gets."""
     original_stream = openai.Stream.__stream__
 
-    def other_iter_events(self: Any) -> Any:
-        raw = self.response.iter_bytes()
-        yield from self._decoder.iter_bytes(raw)
-
-    def other_stream(self: Any) -> Any:
+    def other_stream(self: Any) -> Any:  # builds each chunk through a line Heron does not recognise
         yield from original_stream(self)
 
-    monkeypatch.setattr(openai.Stream, "_iter_events", other_iter_events)
+    monkeypatch.setattr(openai.Stream, "_iter_events", _other_iter_events)
     monkeypatch.setattr(openai.Stream, "__stream__", other_stream)
     client = _CountingClient(base_url=fake_openai.base_url, api_key="test", max_retries=0)
-    plain = _stream_chunks(client)
-    client.built.clear()
-    heron.openai.autolog()
-    try:
-        chunks = _stream_chunks(client)
-    finally:
-        heron.openai.autolog(disable=True)
+    plain, chunks = _plain_then_traced(client)
     assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
     assert _usage_only(client.built[-1]) and any(d.get("usage", 0) is None for d in client.built)  # built as sent
     assert _no_ids(chunks) == _no_ids(plain) and _as_sent(chunks) == _as_sent(plain)
@@ -440,26 +447,15 @@ def test_an_sdk_that_reads_stream_bytes_otherwise_still_never_builds_the_usage_c
     """Where the SDK does not feed the response's bytes to its decoder as this one does (another version),
     Heron cannot take the usage event from the bytes; it takes the event's JSON before the SDK builds a
     model of it instead. The caller sees the same chunks either way."""
-
-    def other_iter_events(self: Any) -> Any:  # the same events, read through another line of code
-        raw = self.response.iter_bytes()
-        yield from self._decoder.iter_bytes(raw)
-
     seen: list[str] = []
 
     class Client(_CountingClient):
         def _make_sse_decoder(self) -> Any:
             return _RecordingDecoder(seen)
 
-    monkeypatch.setattr(openai.Stream, "_iter_events", other_iter_events)
+    monkeypatch.setattr(openai.Stream, "_iter_events", _other_iter_events)
     client = Client(base_url=fake_openai.base_url, api_key="test", max_retries=0)
-    plain = _stream_chunks(client)
-    client.built.clear()
-    heron.openai.autolog()
-    try:
-        chunks = _stream_chunks(client)
-    finally:
-        heron.openai.autolog(disable=True)
+    plain, chunks = _plain_then_traced(client)
     assert fake_openai.requests[-1][1]["stream_options"] == {"include_usage": True}
     assert _no_ids(chunks) == _no_ids(plain) and _as_sent(chunks) == _as_sent(plain)
     assert any('"choices": []' in data for data in seen)  # the SDK decoded the usage event ...
