@@ -298,8 +298,9 @@ class _UsageTakingBytes:
         marks = self._marks
         if marks is None:
             key = chunk.find(b'"choices":')
-            if key >= 0:
-                marks = self._marks = (_MARKS[0],) if chunk.startswith(b"[", key + 10) else (_MARKS[1],)
+            after = chunk[key + 10:key + 11] if key >= 0 else b""  # empty when the network cut right there
+            if after == b"[" or after == b" ":
+                marks = self._marks = _MARKS[:1] if after == b"[" else _MARKS[1:]
         for mark in marks or _MARKS:
             at = chunk.find(mark)
             if at >= 0:
