@@ -110,83 +110,208 @@ def __dir__() -> list[str]:
     return __all__
 
 
-if TYPE_CHECKING:  # for type checkers and IDEs; never executed
+if TYPE_CHECKING:  # for type checkers and IDEs; never executed. `name as name` marks each as exported
+    # (mypy --strict, pyright), since they cannot evaluate the computed __all__ above.
     from heron import (
-        artifacts,
-        config,
-        entities,
-        errors,
-        exceptions,
-        langchain,
-        prompts,
-        registry,
-        tracing,
-        tracking,
+        artifacts as artifacts,
     )
-    from heron.errors import HeronError, MlflowException
-    from heron.prompts.client import Client, MlflowClient
+    from heron import (
+        config as config,
+    )
+    from heron import (
+        entities as entities,
+    )
+    from heron import (
+        errors as errors,
+    )
+    from heron import (
+        exceptions as exceptions,
+    )
+    from heron import (
+        langchain as langchain,
+    )
+    from heron import (
+        prompts as prompts,
+    )
+    from heron import (
+        registry as registry,
+    )
+    from heron import (
+        tracing as tracing,
+    )
+    from heron import (
+        tracking as tracking,
+    )
+    from heron.errors import HeronError as HeronError
+    from heron.errors import MlflowException as MlflowException
+    from heron.prompts.client import Client as Client
+    from heron.prompts.client import MlflowClient as MlflowClient
     from heron.prompts.fluent import (
-        delete_prompt,
-        delete_prompt_alias,
-        delete_prompt_version,
-        load_prompt,
-        register_prompt,
-        search_prompts,
-        set_prompt_alias,
+        delete_prompt as delete_prompt,
     )
-    from heron.registry.fluent import register_model, search_model_versions, search_registered_models
+    from heron.prompts.fluent import (
+        delete_prompt_alias as delete_prompt_alias,
+    )
+    from heron.prompts.fluent import (
+        delete_prompt_version as delete_prompt_version,
+    )
+    from heron.prompts.fluent import (
+        load_prompt as load_prompt,
+    )
+    from heron.prompts.fluent import (
+        register_prompt as register_prompt,
+    )
+    from heron.prompts.fluent import (
+        search_prompts as search_prompts,
+    )
+    from heron.prompts.fluent import (
+        set_prompt_alias as set_prompt_alias,
+    )
+    from heron.registry.fluent import register_model as register_model
+    from heron.registry.fluent import search_model_versions as search_model_versions
+    from heron.registry.fluent import search_registered_models as search_registered_models
     from heron.tracing import (
-        SpanType,
-        delete_traces,
-        flush_traces,
-        get_current_active_span,
-        get_last_active_trace_id,
-        get_trace,
-        log_assessment,
-        log_expectation,
-        log_feedback,
-        search_traces,
-        start_span,
-        trace,
-        update_current_trace,
+        SpanType as SpanType,
     )
-    from heron.tracing.autolog import autolog
+    from heron.tracing import (
+        delete_traces as delete_traces,
+    )
+    from heron.tracing import (
+        flush_traces as flush_traces,
+    )
+    from heron.tracing import (
+        get_current_active_span as get_current_active_span,
+    )
+    from heron.tracing import (
+        get_last_active_trace_id as get_last_active_trace_id,
+    )
+    from heron.tracing import (
+        get_trace as get_trace,
+    )
+    from heron.tracing import (
+        log_assessment as log_assessment,
+    )
+    from heron.tracing import (
+        log_expectation as log_expectation,
+    )
+    from heron.tracing import (
+        log_feedback as log_feedback,
+    )
+    from heron.tracing import (
+        search_traces as search_traces,
+    )
+    from heron.tracing import (
+        start_span as start_span,
+    )
+    from heron.tracing import (
+        trace as trace,
+    )
+    from heron.tracing import (
+        update_current_trace as update_current_trace,
+    )
+    from heron.tracing.autolog import autolog as autolog
     from heron.tracking.artifacts_fluent import (
-        get_artifact_uri,
-        load_table,
-        log_artifact,
-        log_artifacts,
-        log_dict,
-        log_figure,
-        log_image,
-        log_table,
-        log_text,
+        get_artifact_uri as get_artifact_uri,
+    )
+    from heron.tracking.artifacts_fluent import (
+        load_table as load_table,
+    )
+    from heron.tracking.artifacts_fluent import (
+        log_artifact as log_artifact,
+    )
+    from heron.tracking.artifacts_fluent import (
+        log_artifacts as log_artifacts,
+    )
+    from heron.tracking.artifacts_fluent import (
+        log_dict as log_dict,
+    )
+    from heron.tracking.artifacts_fluent import (
+        log_figure as log_figure,
+    )
+    from heron.tracking.artifacts_fluent import (
+        log_image as log_image,
+    )
+    from heron.tracking.artifacts_fluent import (
+        log_table as log_table,
+    )
+    from heron.tracking.artifacts_fluent import (
+        log_text as log_text,
     )
     from heron.tracking.fluent import (
-        ActiveRun,
-        active_run,
-        create_experiment,
-        delete_experiment,
-        delete_run,
-        delete_tag,
-        end_run,
-        get_experiment,
-        get_experiment_by_name,
-        get_parent_run,
-        get_run,
-        get_tracking_uri,
-        last_active_run,
-        log_metric,
-        log_metrics,
-        log_param,
-        log_params,
-        search_experiments,
-        search_runs,
-        set_experiment,
-        set_experiment_tag,
-        set_experiment_tags,
-        set_tag,
-        set_tags,
-        set_tracking_uri,
-        start_run,
+        ActiveRun as ActiveRun,
+    )
+    from heron.tracking.fluent import (
+        active_run as active_run,
+    )
+    from heron.tracking.fluent import (
+        create_experiment as create_experiment,
+    )
+    from heron.tracking.fluent import (
+        delete_experiment as delete_experiment,
+    )
+    from heron.tracking.fluent import (
+        delete_run as delete_run,
+    )
+    from heron.tracking.fluent import (
+        delete_tag as delete_tag,
+    )
+    from heron.tracking.fluent import (
+        end_run as end_run,
+    )
+    from heron.tracking.fluent import (
+        get_experiment as get_experiment,
+    )
+    from heron.tracking.fluent import (
+        get_experiment_by_name as get_experiment_by_name,
+    )
+    from heron.tracking.fluent import (
+        get_parent_run as get_parent_run,
+    )
+    from heron.tracking.fluent import (
+        get_run as get_run,
+    )
+    from heron.tracking.fluent import (
+        get_tracking_uri as get_tracking_uri,
+    )
+    from heron.tracking.fluent import (
+        last_active_run as last_active_run,
+    )
+    from heron.tracking.fluent import (
+        log_metric as log_metric,
+    )
+    from heron.tracking.fluent import (
+        log_metrics as log_metrics,
+    )
+    from heron.tracking.fluent import (
+        log_param as log_param,
+    )
+    from heron.tracking.fluent import (
+        log_params as log_params,
+    )
+    from heron.tracking.fluent import (
+        search_experiments as search_experiments,
+    )
+    from heron.tracking.fluent import (
+        search_runs as search_runs,
+    )
+    from heron.tracking.fluent import (
+        set_experiment as set_experiment,
+    )
+    from heron.tracking.fluent import (
+        set_experiment_tag as set_experiment_tag,
+    )
+    from heron.tracking.fluent import (
+        set_experiment_tags as set_experiment_tags,
+    )
+    from heron.tracking.fluent import (
+        set_tag as set_tag,
+    )
+    from heron.tracking.fluent import (
+        set_tags as set_tags,
+    )
+    from heron.tracking.fluent import (
+        set_tracking_uri as set_tracking_uri,
+    )
+    from heron.tracking.fluent import (
+        start_run as start_run,
     )

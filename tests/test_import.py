@@ -71,3 +71,17 @@ def test_public_surface_is_pinned() -> None:
         "last_active_run",
     ):
         assert name in heron.__all__
+
+
+def test_a_strictly_typed_app_can_use_every_public_name(tmp_path: Path) -> None:
+    """heron ships py.typed: an app checked with ``mypy --strict`` (no implicit re-exports) may use every
+    name in ``heron.__all__``, lazy as they are at run time."""
+    app = tmp_path / "typed_app.py"
+    app.write_text("import heron\n\n" + "".join(f"print(heron.{name})\n" for name in heron.__all__))
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-error-summary", str(app)],
+        capture_output=True, text=True, cwd=REPO, timeout=600,  # pyproject's settings (strict) and cache
+    )
+    errors = [line for line in result.stdout.splitlines() if line.startswith(str(app))]
+    assert not errors, "\n".join(errors)
+    assert result.returncode == 0, result.stdout + result.stderr
