@@ -32,7 +32,7 @@ _logger = logging.getLogger("heron.tracing")
 SpanProcessorFn = Callable[[PendingSpan], Any]
 Item = Finished  # a finished span, where it goes, and whether it is its trace's first span here
 
-BATCH_SIZE = 4_000
+BATCH_SIZE = 4_096  # four statements a table on SQLite (sqlwrite._CHUNKS)
 INTERVAL_S = 0.5  # how long finished spans may wait when fewer than a batch are queued
 
 

@@ -73,18 +73,19 @@ _SEEN_HEAD = "SELECT trace_id, span_id FROM spans WHERE trace_id IN ("
 _S = TypeVar("_S", bound=tuple[Any, ...])
 
 # Rows per multi-row statement on SQLite, largest first (any count is a sum of these). Each size's text
-# is built once and stays in sqlite3's statement cache.
-_CHUNKS = (256, 64, 16, 4, 1)
+# is built once and stays in sqlite3's statement cache. A full export batch (4,096 spans) is four
+# statements a table.
+_CHUNKS = (1024, 256, 64, 16, 4, 1)
 
 
 class _MultiRow:
     """One INSERT of many rows a statement on SQLite: ``VALUES (…), (…), …``.
 
-    Python's sqlite3 releases the GIL around every step, so ``executemany`` hands the GIL away once per
-    row; while the traced code runs Python, the export thread then waits up to the interpreter's switch
-    interval (5 ms) to get it back, a row at a time, and the queue of finished spans grows (and with it
-    the garbage collector's work). One statement of 256 rows is one step: SQLite works on its own core
-    while the traced code runs, and the GIL changes hands once per 256 rows.
+    Python's sqlite3 releases the GIL around every step (and every reset), so ``executemany`` hands the
+    GIL away once per row; while the traced code runs Python, the export thread then waits up to the
+    interpreter's switch interval (5 ms) to get it back, a row at a time, and the queue of finished spans
+    grows (and with it the garbage collector's work). One statement of 1,024 rows is one step: SQLite
+    works on its own core while the traced code runs, and the GIL changes hands once per 1,024 rows.
     """
 
     def __init__(self, statement: str) -> None:
@@ -151,6 +152,7 @@ class TraceWriter:
 
     def __init__(self, is_sqlite: bool) -> None:
         self._multi: tuple[_MultiRow, _MultiRow] | None = None
+        self._seen_chunks: tuple[int, ...] | None = None
         if is_sqlite:
             self.upsert_trace = _UPSERT_TRACE
             self.insert_span = _INSERT_SPAN
@@ -174,8 +176,11 @@ class TraceWriter:
         trace_ids = list({item[0].trace_id: None for item in spans})
         stored: set[tuple[str, str]] = set()
         if self._multi is not None:  # SQLite: statements of a few fixed sizes, kept in its statement cache
+            chunks = self._seen_chunks
+            if chunks is None:
+                chunks = self._seen_chunks = _chunks_within(_variable_limit(cursor), 1)
             start, total = 0, len(trace_ids)
-            for size in _CHUNKS:
+            for size in chunks:
                 while total - start >= size:
                     cursor.execute(_SEEN_HEAD + ", ".join(["?"] * size) + ")", trace_ids[start:start + size])
                     stored.update(cursor.fetchall())

@@ -51,10 +51,10 @@ def test_time_ordered_ids_are_random_where_sampling_looks() -> None:
     assert len(spans) == 4_000 and 0 not in spans
 
 
-@pytest.mark.parametrize("count", [1, 3, 255, 256, 257, 341, 700])
+@pytest.mark.parametrize("count", [1, 3, 255, 256, 257, 341, 700, 1023, 1024, 1025, 1365])
 def test_batches_of_every_size_are_written_whole(tracking_uri: str, count: int) -> None:
-    """Counts around the multi-row statement sizes (256, 64, 16, 4, 1), with explicitly named traces
-    (written one statement a row) mixed in."""
+    """Counts around the multi-row statement sizes (1024, 256, 64, 16, 4, 1), with explicitly named
+    traces (written one statement a row) mixed in."""
     ids = []
     for i in range(count):
         with heron.start_span(f"call-{i}", span_type="CHAIN") as span:
@@ -65,7 +65,7 @@ def test_batches_of_every_size_are_written_whole(tracking_uri: str, count: int) 
         ids.append(span.trace_id)
     assert heron.flush_traces(timeout=60)
     assert heron.tracing.stats()["dropped"] == 0
-    found = {t.info.trace_id: t.info for t in heron.search_traces(max_results=1_000, return_type="list")}
+    found = {t.info.trace_id: t.info for t in heron.search_traces(max_results=2_000, return_type="list")}
     assert set(found) == set(ids)
     for i, trace_id in enumerate(ids):
         info = found[trace_id]
@@ -109,7 +109,7 @@ def test_a_finished_span_heron_cannot_read_is_dropped_and_counted_never_raised(s
 @pytest.mark.skipif(not hasattr(sqlite3.Connection, "setlimit"), reason="Connection.setlimit needs Python 3.11")
 def test_many_row_statements_stay_within_the_connections_parameter_limit(tmp_path: Path) -> None:
     """SQLite before 3.32 binds at most 999 parameters a statement: the rows per statement follow the
-    connection's own limit (here 100: 5 traces or 7 spans a statement)."""
+    connection's own limit (here 100: 5 traces or 7 spans a statement, 64 ids a look-up of stored spans)."""
     uri = f"sqlite:///{tmp_path / 'heron.db'}"
     get_sql_store(uri)  # creates the tables
     provider = TracerProvider(id_generator=TimeOrderedIdGenerator())
@@ -123,7 +123,9 @@ def test_many_row_statements_stay_within_the_connections_parameter_limit(tmp_pat
     conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)
     cursor = conn.cursor()
     cursor.execute("BEGIN IMMEDIATE")
-    TraceWriter(is_sqlite=True).write(cursor, summarize(spans, UsageLedger(), span_cost).values(), (s for s, _ in spans))
+    writer = TraceWriter(is_sqlite=True)
+    assert writer.unseen(cursor, spans) == spans
+    writer.write(cursor, summarize(spans, UsageLedger(), span_cost).values(), (s for s, _ in spans))
     cursor.execute("COMMIT")
     assert conn.execute("SELECT count(*) FROM traces").fetchone() == (300,)
     assert conn.execute("SELECT count(*) FROM spans").fetchone() == (300,)
