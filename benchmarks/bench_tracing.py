@@ -16,7 +16,7 @@ so that both see the same machine load; medians and minimums (``*_min``) are rep
   time on a loaded machine; ``ratio_*`` compare Heron with raw OpenTelemetry.
 - ``store_spans_per_s``: the export path alone: real finished spans (a 3-span trace with inputs,
   outputs and token usage, with the time-ordered trace ids Heron's provider gives) turned into rows and
-  written to SQLite in batches of 4,000.
+  written to SQLite in batches of 4,096 (the export thread's full batch).
 - ``mlflow_*`` (with ``--mlflow-python``, MLflow's venv): ``@mlflow.trace`` on the same functions into
   SQLite, run by ``mlflow_tracing_side.py`` in its own process, interleaved there with the same raw
   OpenTelemetry loops (``mlflow_otel_*``), so ``mlflow_ratio_*`` compares MLflow with raw OpenTelemetry
@@ -50,6 +50,7 @@ from opentelemetry.sdk.trace.export import (  # noqa: E402
 )
 
 import heron  # noqa: E402
+from heron.tracing.export import BATCH_SIZE  # noqa: E402
 from heron.tracing.ids import TimeOrderedIdGenerator  # noqa: E402
 from heron.tracing.pending import Target, from_readable  # noqa: E402
 from heron.tracing.sinks import SqlSink  # noqa: E402
@@ -164,7 +165,8 @@ def bench_calls(calls: int, repeats: int, store: Path) -> dict[str, list[float]]
 
 
 def bench_store(spans_total: int, store: Path) -> dict[str, list[float]]:
-    """Rows per second through the export path (convert + cost + write), in batches of 4,000."""
+    """Rows per second through the export path (convert + cost + write), in the export thread's full
+    batches (``BATCH_SIZE``, 4,096 spans)."""
     collect = _Collect()
     provider = TracerProvider(id_generator=TimeOrderedIdGenerator())  # the ids Heron's own spans get
     provider.add_span_processor(SimpleSpanProcessor(collect))
@@ -193,7 +195,7 @@ def bench_store(spans_total: int, store: Path) -> dict[str, list[float]]:
     target = Target(uri, "0", None)
     sink.write([(from_readable(finished[0], False), target)])  # opens the store
     start = time.perf_counter()
-    batch = 4_000
+    batch = BATCH_SIZE
     for i in range(0, len(finished), batch):
         chunk = finished[i:i + batch]
         sink.write([(from_readable(s, s.parent is None), target) for s in chunk])

@@ -333,7 +333,7 @@ def tracing_table(doc: dict[str, Any]) -> list[str]:
     rate = r.get("store_spans_per_s")
     if rate is not None:
         lines.append(
-            f"| store: finished spans written to SQLite (batches of 4,000) | {rate:,.0f} spans/s | — | — | — | "
+            f"| store: finished spans written to SQLite (batches of 4,096) | {rate:,.0f} spans/s | — | — | — | "
             f"≥ 20,000 spans/s | {'yes' if rate >= 20_000 else '**no**'} |"
         )
     return lines

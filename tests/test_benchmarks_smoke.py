@@ -97,7 +97,7 @@ def test_bench_openai_autolog_quick_pools_its_processes(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text())
-    assert doc["title"].startswith("OpenAI autolog overhead (2 processes × 1 pairs of 20-call blocks")
+    assert doc["title"].startswith("OpenAI autolog overhead (2 processes × 20 pairs of calls a case")
     judged = [row for row in doc["rows"] if row["target"]]
     assert len(judged) == 4  # chat and stream, over HTTP and replayed
     for row in judged:
