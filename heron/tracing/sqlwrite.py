@@ -72,6 +72,16 @@ _UPSERT_KV = (
 _SEEN_HEAD = "SELECT trace_id, span_id FROM spans WHERE trace_id IN ("
 _S = TypeVar("_S", bound=tuple[Any, ...])
 
+# A None to bind, without its cost: Python's sqlite3 (3.11) sends every None through its adapter look-up,
+# which raises and clears an AttributeError inside (~1 µs a None, against ~0.3 for an int; a chat span
+# and its trace row carry seven). A zero-length bytearray binds directly, as an empty blob, and the
+# NULLIF(?, x'') that a multi-row statement wraps its nullable parameters in turns it back into NULL. No
+# column Heron writes holds blobs, so no real value is ever taken for it. The row builders put it only
+# where the statement wraps (``_TRACE_NULLABLE``, ``_SPAN_NULLABLE``).
+_NULL = bytearray()
+_TRACE_NULLABLE = (2, 3, 4, 7, 8, 9, 10, 15, 18, 19)  # run, explicit name, name, end, root, previews, cost, …
+_SPAN_NULLABLE = (2, 6, 9, 10, 12)  # parent, status message, inputs, outputs, events
+
 # Rows per multi-row statement on SQLite, largest first (any count is a sum of these). Each size's text
 # is built once and stays in sqlite3's statement cache. A full export batch (4,096 spans) is four
 # statements a table.
@@ -88,14 +98,19 @@ class _MultiRow:
     works on its own core while the traced code runs, and the GIL changes hands once per 1,024 rows.
     """
 
-    def __init__(self, statement: str) -> None:
+    def __init__(self, statement: str, nullable: Sequence[int] = ()) -> None:
+        """``nullable``: the positions of the row's parameters that may be ``_NULL`` (see there)."""
         head, rest = statement.split("VALUES ", 1)
         row, self._tail = _split_row(rest)
         if "?" in self._tail:
             raise ValueError("a multi-row statement binds parameters only in its VALUES row")
         self._head = head + "VALUES "
-        self._row = row
         self._width = row.count("?")
+        if any(not 0 <= i < self._width for i in nullable):
+            raise ValueError(f"nullable positions {sorted(nullable)} outside a row of {self._width} parameters")
+        parts = row.split("?")
+        self._row = parts[0] + "".join(("NULLIF(?, x'')" if i in nullable else "?") + part
+                                       for i, part in enumerate(parts[1:]))
         self._texts: dict[int, str] = {}
         self._chunks: tuple[int, ...] | None = None
 
@@ -160,8 +175,9 @@ class TraceWriter:
             self.upsert_metadata = _UPSERT_KV.format(table="trace_metadata")
             # Traces without an explicit name (nearly all) go many a statement; the explicit name is the
             # one parameter bound in the DO UPDATE clause too.
-            self._multi = (_MultiRow(_UPSERT_TRACE.replace(_EXPLICIT_NAME_UPDATE, "name = COALESCE(traces.name")),
-                           _MultiRow(_INSERT_SPAN))
+            self._multi = (_MultiRow(_UPSERT_TRACE.replace(_EXPLICIT_NAME_UPDATE, "name = COALESCE(traces.name"),
+                                     _TRACE_NULLABLE),
+                           _MultiRow(_INSERT_SPAN, _SPAN_NULLABLE))
         else:
             self.upsert_trace = _UPSERT_TRACE.replace("?", "%s")
             self.insert_span = _INSERT_SPAN.replace("?", "%s")
@@ -206,7 +222,7 @@ class TraceWriter:
             named = [p for p in parts if p.explicit_name is not None]
             if named:
                 cursor.executemany(self.upsert_trace, map(_trace_params, named))
-            multi[0].run(cursor, [_trace_params(p)[:-1] for p in parts if p.explicit_name is None])
+            multi[0].run(cursor, [_trace_params(p, _NULL)[:-1] for p in parts if p.explicit_name is None])
         else:
             cursor.executemany(self.upsert_trace, map(_trace_params, parts))
         tags = [(p.trace_id, k, v) for p in parts for k, v in p.tags.items()]
@@ -216,17 +232,23 @@ class TraceWriter:
         if metadata:
             cursor.executemany(self.upsert_metadata, metadata)
         if multi is not None:
-            multi[1].run(cursor, [_span_row(s) for s in spans])
+            multi[1].run(cursor, [_span_row(s, _NULL) for s in spans])
         else:
             cursor.executemany(self.insert_span, map(_span_row, spans))
 
 
-def _trace_params(p: TracePartial) -> tuple[Any, ...]:
+def _trace_params(p: TracePartial, null: Any = None) -> tuple[Any, ...]:
+    """The trace row's parameters; ``null`` stands for None at the ``_TRACE_NULLABLE`` positions."""
     # positional: binding 20 named parameters costs sqlite3 more than the insert itself
-    return (p.trace_id, _experiment_id(p.experiment_id), p.run_id, p.explicit_name, p.name, p.status,
-            p.start_time_ms, p.end_time_ms, p.root_span_id, p.request_preview, p.response_preview, p.input_tokens,
-            p.output_tokens, p.total_tokens, p.cached_input_tokens, p.cost, p.unpriced_spans, p.span_count,
-            p.session_id, p.user_id, p.explicit_name)
+    return (p.trace_id, _experiment_id(p.experiment_id), null if p.run_id is None else p.run_id,
+            null if p.explicit_name is None else p.explicit_name, null if p.name is None else p.name, p.status,
+            p.start_time_ms, null if p.end_time_ms is None else p.end_time_ms,
+            null if p.root_span_id is None else p.root_span_id,
+            null if p.request_preview is None else p.request_preview,
+            null if p.response_preview is None else p.response_preview, p.input_tokens,
+            p.output_tokens, p.total_tokens, p.cached_input_tokens, null if p.cost is None else p.cost,
+            p.unpriced_spans, p.span_count, null if p.session_id is None else p.session_id,
+            null if p.user_id is None else p.user_id, p.explicit_name)
 
 
 def _experiment_id(value: str) -> int:
@@ -236,14 +258,17 @@ def _experiment_id(value: str) -> int:
         return 0  # not an id of this store (e.g. a bad HERON_EXPERIMENT_ID): keep the trace in Default
 
 
-def _span_row(s: PendingSpan) -> tuple[Any, ...]:
-    events = None
+def _span_row(s: PendingSpan, null: Any = None) -> tuple[Any, ...]:
+    """The span row; ``null`` stands for None at the ``_SPAN_NULLABLE`` positions."""
+    events = null
     if s.events:
         events = attributes_json_list(
             [{"name": e.name, "timestamp_ns": e.timestamp_ns, "attributes": e.attributes} for e in s.events]
         )
-    return (s.trace_id, s.span_id, s.parent_id, s.name, s.span_type[:64], s.status, s.status_message,
-            s.start_time_ns, s.end_time_ns, s.inputs_json, s.outputs_json, attributes_json(s.attributes), events)
+    return (s.trace_id, s.span_id, null if s.parent_id is None else s.parent_id, s.name, s.span_type[:64], s.status,
+            null if s.status_message is None else s.status_message, s.start_time_ns, s.end_time_ns,
+            null if s.inputs_json is None else s.inputs_json, null if s.outputs_json is None else s.outputs_json,
+            attributes_json(s.attributes), events)
 
 
 def attributes_json_list(events: list[dict[str, Any]]) -> str:

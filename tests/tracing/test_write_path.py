@@ -76,6 +76,34 @@ def test_batches_of_every_size_are_written_whole(tracking_uri: str, count: int) 
     assert sample is not None and [s.name for s in sample.data.spans] == [f"call-{count - 1}"]
 
 
+def test_absent_values_are_stored_as_null_not_as_the_empty_blob_that_binds_them(sqlite_uri: str) -> None:
+    """SQLite's multi-row statements bind None as an empty bytearray, which NULLIF turns back into NULL
+    (sqlwrite._NULL): root spans have no parent, status message or events; traces no run, session, user."""
+    ids = []
+    for i in range(6):  # one statement of 4 rows and two of 1
+        with heron.start_span(f"call-{i}") as span:
+            span.set_outputs("" if i == 0 else None)  # an empty string stays an empty string
+        ids.append(span.trace_id)
+    assert heron.flush_traces(timeout=30)
+    conn = sqlite3.connect(sqlite_uri.removeprefix("sqlite:///"))
+    try:
+        for table in ("traces", "spans"):
+            for (column,) in conn.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall():
+                blobs = conn.execute(f'SELECT count(*) FROM {table} WHERE typeof("{column}") = \'blob\'').fetchone()
+                assert blobs == (0,), f"{table}.{column}"
+        assert conn.execute("SELECT count(*) FROM spans WHERE parent_span_id IS NULL AND status_message IS NULL "
+                            "AND events IS NULL").fetchone() == (6,)
+        assert conn.execute("SELECT count(*) FROM traces WHERE run_id IS NULL AND session_id IS NULL "
+                            "AND user_id IS NULL").fetchone() == (6,)
+    finally:
+        conn.close()
+    infos = {t.info.trace_id: t.info for t in heron.search_traces(return_type="list")}
+    assert infos[ids[0]].response_preview == '""'
+    assert all(info.session_id is None and info.user_id is None and info.run_id is None for info in infos.values())
+    spans = heron.get_trace(ids[1]).data.spans  # type: ignore[union-attr]
+    assert spans[0].parent_id is None and spans[0].events == ()
+
+
 def test_a_span_sent_twice_in_one_batch_is_stored_once(tracking_uri: str) -> None:
     provider = TracerProvider(id_generator=TimeOrderedIdGenerator())
     collected = InMemorySpanExporter()
