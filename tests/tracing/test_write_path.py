@@ -104,6 +104,27 @@ def test_absent_values_are_stored_as_null_not_as_the_empty_blob_that_binds_them(
     assert spans[0].parent_id is None and spans[0].events == ()
 
 
+def test_the_row_builders_put_the_null_stand_in_only_where_the_statements_unwrap_it() -> None:
+    """The positions a builder may fill with ``_NULL`` are the ones its multi-row statement wraps in
+    NULLIF: anywhere else an absent value would be stored as an empty blob."""
+    from types import SimpleNamespace
+
+    from heron.tracing import sqlwrite
+
+    absent = object()
+    trace = SimpleNamespace(**{name: None for name in (
+        "trace_id", "experiment_id", "run_id", "explicit_name", "name", "status", "start_time_ms", "end_time_ms",
+        "root_span_id", "request_preview", "response_preview", "input_tokens", "output_tokens", "total_tokens",
+        "cached_input_tokens", "cost", "unpriced_spans", "span_count", "session_id", "user_id")})
+    row = sqlwrite._trace_params(trace, absent)[:-1]  # type: ignore[arg-type]
+    assert {i for i, value in enumerate(row) if value is absent} == set(sqlwrite._TRACE_NULLABLE)
+    span = SimpleNamespace(**{name: None for name in (
+        "trace_id", "span_id", "parent_id", "name", "status", "status_message", "start_time_ns", "end_time_ns",
+        "inputs_json", "outputs_json", "events")}, span_type="CHAIN", attributes={})
+    row = sqlwrite._span_row(span, absent)  # type: ignore[arg-type]
+    assert {i for i, value in enumerate(row) if value is absent} == set(sqlwrite._SPAN_NULLABLE)
+
+
 def test_a_span_sent_twice_in_one_batch_is_stored_once(tracking_uri: str) -> None:
     provider = TracerProvider(id_generator=TimeOrderedIdGenerator())
     collected = InMemorySpanExporter()
