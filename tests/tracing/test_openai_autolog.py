@@ -538,8 +538,33 @@ def test_the_usage_event_is_taken_from_the_bytes_however_the_server_spells_its_j
         heron.openai.autolog(disable=True)
     assert _as_sent(chunks) == expected
     assert seen and not any('"choices":[]' in data or '"choices": []' in data for data in seen)
+    # the null usage keys Heron's request added are taken out of the bytes too: the SDK never decodes them
+    assert not any('"usage":null' in data or '"usage": null' in data for data in seen)
     heron.flush_traces()
     assert _span().attributes["gen_ai.usage.output_tokens"] == 3
+
+
+def test_text_that_looks_like_a_null_usage_key_reaches_the_caller_and_the_span_unchanged(
+    store: str, fake_openai: FakeOpenAI  # noqa: F811
+) -> None:
+    """Heron takes `, "usage": null` out of a stream's bytes; inside a JSON string the quotes are escaped,
+    so a reply whose text holds those characters is streamed and recorded as it was written."""
+    client = openai.OpenAI(base_url=fake_openai.base_url, api_key="test", max_retries=0)
+    messages = [{"role": "user", "content": 'copy {"a",  "usage": null,"usage":null} verbatim'}]
+    plain = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="gpt-4o-mini", messages=messages, stream=True))
+    assert '"usage": null,"usage":null' in plain
+    heron.openai.autolog()
+    try:
+        traced = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+            model="gpt-4o-mini", messages=messages, stream=True) if c.choices)
+    finally:
+        heron.openai.autolog(disable=True)
+    assert traced == plain
+    heron.flush_traces()
+    span = _span()
+    assert span.outputs == [{"role": "assistant", "content": plain}]
+    assert span.attributes["gen_ai.usage.output_tokens"] == len(plain.split())
 
 
 def test_the_usage_event_is_taken_from_the_bytes_wherever_the_network_cuts_them(
