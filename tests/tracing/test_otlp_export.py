@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ class _Collector:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, ExportTraceServiceRequest]] = []
+        self.switch_intervals: list[float] = []  # the sender's process is this one: what it had then
         collector = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,6 +30,7 @@ class _Collector:
                 request = ExportTraceServiceRequest()
                 request.ParseFromString(body)
                 collector.requests.append((self.path, request))
+                collector.switch_intervals.append(sys.getswitchinterval())
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.end_headers()
@@ -98,6 +101,39 @@ def test_endpoint_variable_sends_spans_over_otlp(collector: _Collector, variable
     assert heron.tracing.stats()["exported"] == 2
     monkeypatch.delenv(variable)
     assert heron.search_traces(return_type="list") == []  # nothing went to the SQL store
+
+
+def test_a_sinks_first_write_runs_with_a_short_switch_interval_then_the_interval_is_put_back(
+        collector: _Collector, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export thread's first write to a sink (imports, opening the store or the endpoint) runs with a
+    0.1 ms switch interval, so that a busy app thread cannot keep it waiting 5 ms at every file read or
+    statement; later writes, and the app afterwards, run with the interval the process had."""
+    monkeypatch.setenv("HERON_OTLP_ENDPOINT", collector.url + "/v1/traces")
+    before = sys.getswitchinterval()
+    assert before > 0.0001
+    pipeline("first")
+    assert heron.flush_traces(timeout=30)
+    assert sys.getswitchinterval() == before
+    pipeline("second")
+    assert heron.flush_traces(timeout=30)
+    assert collector.switch_intervals == [pytest.approx(0.0001), before]
+    assert sys.getswitchinterval() == before
+
+
+def test_an_interval_the_app_sets_meanwhile_stands() -> None:
+    from heron.tracing.export import _prompt_switches
+
+    before = sys.getswitchinterval()
+    try:
+        with _prompt_switches():
+            assert sys.getswitchinterval() == pytest.approx(0.0001)
+            sys.setswitchinterval(0.002)  # the app's own choice, made while a sink opened
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+        with _prompt_switches():
+            assert sys.getswitchinterval() == pytest.approx(0.0001)
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)
 
 
 def test_http_tracking_uri_sends_spans_to_the_server(collector: _Collector) -> None:
