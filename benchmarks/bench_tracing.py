@@ -20,7 +20,8 @@ so that both see the same machine load; medians and minimums (``*_min``) are rep
 - ``mlflow_*`` (with ``--mlflow-python``, MLflow's venv): ``@mlflow.trace`` on the same functions into
   SQLite, run by ``mlflow_tracing_side.py`` in its own process, interleaved there with the same raw
   OpenTelemetry loops (``mlflow_otel_*``), so ``mlflow_ratio_*`` compares MLflow with raw OpenTelemetry
-  under the load of its own run. Fewer calls (``--mlflow-calls``): MLflow costs far more per call.
+  under the load of its own run; ``mlflow_*_app`` is its loop alone, before its flush. Fewer calls
+  (``--mlflow-calls``): MLflow costs far more per call.
 """
 
 from __future__ import annotations

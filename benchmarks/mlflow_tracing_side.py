@@ -7,7 +7,8 @@ bench_tracing.py, only MLflow and the OpenTelemetry SDK MLflow depends on. The s
 bench_tracing.py, in one process, interleaved (OpenTelemetry, MLflow, OpenTelemetry …) so that both see
 the same machine load: raw OpenTelemetry (its own TracerProvider, a BatchSpanProcessor, an exporter that
 does nothing) and ``@mlflow.trace`` with MLflow's default asynchronous trace logging into a SQLite
-tracking store, timed from the first call until ``mlflow.flush_trace_async_logging()`` returns. MLflow's
+tracking store, timed from the first call until ``mlflow.flush_trace_async_logging()`` returns (and,
+as ``*_app``, the loop alone before that flush: what the app waits for). MLflow's
 export queue is raised to hold every trace of a run (by default it drops most of a tight loop's traces),
 and the traces found in the store afterwards are counted. Prints one JSON object on stdout.
 """
@@ -83,22 +84,27 @@ def main(argv: list[str] | None = None) -> int:
     otel_one, otel_top = functions(otel_decorate)
     ml_one, ml_top = functions(mlflow.trace)
 
-    def loop(fn: Callable[..., Any], flush: Callable[[], Any]) -> Callable[[int], None]:
+    samples: dict[str, list[float]] = {}
+
+    def loop(fn: Callable[..., Any], flush: Callable[[], Any], key: str) -> Callable[[int], None]:
         def run(n: int) -> None:
+            start = time.perf_counter()
             for i in range(n):
                 fn("what is the refund policy?", k=i % 5)
+            # the loop alone, before the flush: what the app waits for (as bench_tracing's *_app)
+            samples.setdefault(key + "_app", []).append((time.perf_counter() - start) / n * 1e6)
             flush()
         return run
 
     loops = {
-        "otel_1span": loop(otel_one, processor.force_flush),
-        "mlflow_1span": loop(ml_one, mlflow.flush_trace_async_logging),
-        "otel_3spans": loop(otel_top, processor.force_flush),
-        "mlflow_3spans": loop(ml_top, mlflow.flush_trace_async_logging),
+        "otel_1span": loop(otel_one, processor.force_flush, "otel_1span"),
+        "mlflow_1span": loop(ml_one, mlflow.flush_trace_async_logging, "mlflow_1span"),
+        "otel_3spans": loop(otel_top, processor.force_flush, "otel_3spans"),
+        "mlflow_3spans": loop(ml_top, mlflow.flush_trace_async_logging, "mlflow_3spans"),
     }
     for run in loops.values():
         run(min(args.calls, 200))  # warm-up (the store is created here)
-    samples: dict[str, list[float]] = {}
+    samples.clear()
     for _ in range(args.repeats):
         for key, run in loops.items():
             start, start_cpu = time.perf_counter(), time.process_time()

@@ -326,9 +326,12 @@ def tracing_table(doc: dict[str, Any]) -> list[str]:
         )
         app = r.get(f"heron_{spans}_app")
         if app is not None:
+            ml_app, ml_otel = r.get(f"mlflow_{spans}_app"), r.get(f"mlflow_otel_{spans}")
+            ml_cell = f"{ml_app:.1f} µs ({ml_app / ml_otel:.2f}× OTel in its own process)" \
+                if ml_app is not None and ml_otel else "—"
             lines.append(
                 f"| `@heron.trace`, {label}, per call, what the app waits for (no flush) | {app:.1f} µs | "
-                f"{otel:.1f} µs | {app / otel:.2f}× | — | — | — |"
+                f"{otel:.1f} µs | {app / otel:.2f}× | {ml_cell} | — | — |"
             )
     rate = r.get("store_spans_per_s")
     if rate is not None:
