@@ -20,6 +20,14 @@ network).
 - *Judged*: app waits + export, as if the export never overlapped the app's own waits. Issue 3 sets
   the target end to end, "into SQLite with every trace kept".
 
+*Asking for usage, no recorder*: what asking for a stream's usage (issue 3 requires it) costs before
+anything is recorded, paired the same way with autolog off, in the caller's CPU time (so light a client
+waits for the server's writes, which are not its cost): the SDK's httpx client reading the reply
+with the usage event and the ``"usage": null`` keys against the reply without them (raw bytes, nothing
+decoded), and the SDK sending ``stream_options`` through ``extra_body`` (``include_usage: false``, so
+the reply is the same). With one raw OpenTelemetry span, their sum is the least an OpenTelemetry-based
+recorder could add to a stream on this machine, before it records anything or writes to SQLite.
+
 ``--mlflow-python`` runs the same cases (``--mlflow-pairs`` pairs each) under ``mlflow.openai.autolog()``
 in one process of MLflow's interpreter, when it has the `openai` package.
 """
@@ -146,6 +154,61 @@ def _consume(result: Any) -> None:
             pass
 
 
+def usage_floor(base_url: str, pairs: int, create: Any) -> dict[str, list[float]]:
+    """What asking for a stream's usage costs with no recorder at all (see the module doc), as paired
+    differences of the caller thread's CPU time, seconds: ``usage_read`` (httpx reading the reply's usage
+    event and null keys) and ``usage_request`` (the SDK sending ``stream_options`` through ``extra_body``).
+    ``create`` is the SDK's own ``Completions.create``, saved before autolog patched it."""
+    import openai
+
+    client = openai.OpenAI(base_url=base_url, api_key="bench", max_retries=0)
+    http = openai.DefaultHttpxClient()
+    request = {"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True}
+    bodies = [json.dumps(request).encode(),
+              json.dumps({**request, "stream_options": {"include_usage": True}}).encode()]
+    headers = {"content-type": "application/json", "authorization": "Bearer bench"}
+
+    def read(body: bytes) -> None:
+        with http.stream("POST", f"{base_url}/chat/completions", content=body, headers=headers) as reply:
+            for _ in reply.iter_bytes():
+                pass
+
+    def call(extra: Any) -> None:
+        _consume(create(client.chat.completions, **request, extra_body=extra))
+
+    def read_plain() -> None:
+        read(bodies[0])
+
+    def read_usage() -> None:
+        read(bodies[1])
+
+    def call_plain() -> None:
+        call(None)
+
+    def call_asking() -> None:
+        call({"stream_options": {"include_usage": False}})
+
+    out: dict[str, list[float]] = {}
+    cases = (("usage_read", read_plain, read_usage), ("usage_request", call_plain, call_asking))
+    cpu = time.thread_time  # the caller's own work: a client this light waits for the server, which is not it
+    for key, without, with_ in cases:
+        for _ in range(max(20, pairs // 20)):
+            without()
+            with_()
+        added = out[key] = []
+        for i in range(pairs):
+            first, second = (with_, without) if i % 2 == 0 else (without, with_)
+            c0 = cpu()
+            first()
+            c1 = cpu()
+            second()
+            c2 = cpu()
+            added.append(((c1 - c0) - (c2 - c1)) * (1 if i % 2 == 0 else -1))
+    http.close()
+    client.close()
+    return out
+
+
 def measure(impl: str, base_url: str, pairs: int, store: Path) -> dict[str, list[float]]:
     """Per case: every pair's wall-clock and caller-CPU differences (seconds, traced minus plain), the
     plain call's wall time, and this process's export CPU per traced call (one value)."""
@@ -231,6 +294,12 @@ def measure(impl: str, base_url: str, pairs: int, store: Path) -> dict[str, list
             results[f"{key}_plain"] = plain_wall
             results[f"{key}_export_cpu"] = [export]
             results.setdefault("raw_otel_span_cpu", []).append(_raw_otel_span_cpu())
+    if impl == "heron":
+        before = stored()
+        results.update(usage_floor(base_url, pairs, original))
+        flush()
+        if stored() != before:
+            raise RuntimeError("usage_floor: calls meant to run without autolog were traced")
     return results
 
 
@@ -249,6 +318,9 @@ def summarize(results: dict[str, list[float]]) -> dict[str, float]:
     ``*_added_median``, ``*_added_cpu`` (the caller's thread), ``*_export_cpu``, ``*_with_export``
     (judged: app waits + export), ``*_cpu_with_export``, and ``*_plain`` (the median plain call)."""
     out: dict[str, float] = {"raw_otel_span_cpu": statistics.median(results["raw_otel_span_cpu"])}
+    for key in ("usage_read", "usage_request"):
+        if key in results:
+            out[key] = statistics.fmean(results[key])
     for key in [k[: -len("_plain")] for k in results if k.endswith("_plain")]:
         added = statistics.fmean(results[f"{key}_added"])
         added_cpu = statistics.fmean(results[f"{key}_added_cpu"])
@@ -348,7 +420,34 @@ def rows(heron: dict[str, float], mlflow: dict[str, float] | None, mlflow_note: 
                     "note": note,
                 }
             )
+    if "usage_read" in heron:
+        out.extend(_floor_rows(heron, raw_span))
     return out
+
+
+def _floor_rows(heron: dict[str, float], raw_span: float) -> list[dict[str, Any]]:
+    """The rows of ``usage_floor``: what asking for a stream's usage costs before any recording."""
+    read, request = heron["usage_read"], heron["usage_request"]
+    least = raw_span + read + request
+    label = "chat.completions.create(stream=True), fake server, autolog off"
+
+    def row(operation: str, seconds: float, note: str) -> dict[str, Any]:
+        return {"operation": operation, "heron": f"{_us(seconds)} µs", "mlflow": None, "speedup": None,
+                "target": "", "met": None, "note": note}
+
+    return [
+        row(f"{label}: httpx reading the usage event and `\"usage\": null` keys", read,
+            "the reply's raw bytes read by the SDK's httpx client, with usage asked against without (nothing "
+            "decoded); mean of the paired differences of the caller's CPU time (its wall time also holds the "
+            "server writing those bytes: a client this light waits for it)"),
+        row(f"{label}: the SDK sending `stream_options` in `extra_body`", request,
+            "`include_usage: false`, so the reply is the same; mean of the paired differences of the caller's "
+            "CPU time"),
+        row("least an OpenTelemetry-based recorder could add to a stream here, asking for usage as issue 3 "
+            "requires", least,
+            f"one raw OpenTelemetry span ({_us(raw_span)} µs, the cheapest a trace's span can be) + the two rows above, before anything is recorded "
+            f"or written to SQLite; {_in_spans(least, raw_span)}"),
+    ]
 
 
 class WorkerFailed(RuntimeError):
