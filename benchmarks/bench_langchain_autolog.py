@@ -1,23 +1,32 @@
-"""LangChain autolog overhead: time per chain invoke with and without ``heron.langchain.autolog()``.
+"""LangChain autolog overhead: time per chain invoke with and without autolog, Heron and MLflow.
 
     python benchmarks/bench_langchain_autolog.py [--calls N] [--repeats R] [--out result.json] [--quick]
+                                                 [--mlflow-python PATH]
 
 The chain is a prompt, a fake chat model and a parser (``ChatPromptTemplate | FakeListChatModel |
 StrOutputParser``): four LangChain runs, so four spans per invoke with autolog on. Blocks of N invokes
 alternate R times between autolog off and on; what autolog adds is the median of the paired
 differences, in wall-clock time (what the app waits) and CPU time (this process, every thread, so the
 export thread too). With autolog on, traces go to a fresh SQLite store; ``with_export`` adds the time
-``flush_traces()`` then takes to write them, spread over the invokes, and every trace is checked to be
-in the store. ``stream`` does the same for ``chain.stream()`` read to the end. ``yardstick`` is what
-four nested ``@heron.trace`` spans (with inputs and outputs) cost in the same run, for comparison on a
-machine whose speed varies. Prints JSON.
+the flush then takes to write them, spread over the invokes, and the traces in the store are counted.
+``stream`` does the same for ``chain.stream()`` read to the end. ``yardstick`` is what four nested
+``@heron.trace`` spans (with inputs and outputs) cost in the same run, for comparison on a machine whose
+speed varies.
+
+``--mlflow-python`` runs the same measurement (``--mlflow-calls`` invokes a block: its export takes
+~0.1 s a trace) under ``mlflow.langchain.autolog()`` in MLflow's interpreter (it needs ``langchain-core`` there; ``benchmarks/requirements-mlflow.txt`` pins it), with
+MLflow's trace queue raised so that it keeps every trace, as in the tracing benchmark. Each side runs in
+a fresh process of its own interpreter. Writes report.py's rows (``--out``) and prints them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SPANS_PER_INVOKE = 4
 
 
@@ -48,17 +56,44 @@ def _block(fn: Callable[[], Any], calls: int) -> tuple[float, float, float]:
             (time.thread_time() - own) / calls)
 
 
-def _measure(name: str, fn: Callable[[], Any], calls: int, repeats: int) -> dict[str, Any]:
-    import heron
-    import heron.langchain
+class _Autolog:
+    """The side being measured: turning its LangChain autolog on and off, flushing its traces."""
 
+    def __init__(self, impl: str, uri: str) -> None:
+        self.impl = impl
+        if impl == "heron":
+            import heron
+            import heron.langchain
+
+            heron.set_tracking_uri(uri)
+            self._module: Any = heron.langchain
+            self._flush: Callable[[], Any] = heron.flush_traces
+        else:
+            import mlflow
+
+            mlflow.set_tracking_uri(uri)
+            mlflow.set_experiment("bench")
+            self._module = mlflow.langchain
+            self._flush = getattr(mlflow, "flush_trace_async_logging", lambda: None)
+
+    def on(self) -> None:
+        self._module.autolog()
+
+    def off(self) -> None:
+        self._module.autolog(disable=True)
+
+    def flush(self) -> None:
+        self._flush()
+
+
+def _measure(name: str, fn: Callable[[], Any], calls: int, repeats: int, side: _Autolog) -> dict[str, Any]:
     for _ in range(max(5, calls // 10)):  # warm up both paths
         fn()
-    heron.langchain.autolog()
+    side.on()
     for _ in range(max(5, calls // 10)):
         fn()
-    heron.flush_traces()
-    heron.langchain.autolog(disable=True)
+    side.flush()
+    side.off()
 
     off_wall, off_cpu, off_own, on_wall, on_cpu, on_own, export = [], [], [], [], [], [], []
     for _ in range(repeats):
@@ -66,11 +101,11 @@ def _measure(name: str, fn: Callable[[], Any], calls: int, repeats: int) -> dict
         off_wall.append(wall)
         off_cpu.append(cpu)
         off_own.append(own)
-        heron.langchain.autolog()
+        side.on()
         wall, cpu, own = _block(fn, calls)
-        heron.langchain.autolog(disable=True)
+        side.off()
         start = time.perf_counter()
-        heron.flush_traces()
+        side.flush()
         export.append((time.perf_counter() - start) / calls)
         on_wall.append(wall)
         on_cpu.append(cpu)
@@ -131,48 +166,140 @@ def _yardstick(calls: int, repeats: int) -> dict[str, Any]:
             "added_us_per_span": round(added(0) / SPANS_PER_INVOKE, 1)}
 
 
+def _worker(impl: str, calls: int, repeats: int) -> dict[str, Any]:
+    """Both cases (and, for Heron, the yardstick) in this process, against a fresh SQLite store."""
+    if impl == "mlflow":  # keep every trace (its default queue drops them in a tight loop), no telemetry
+        os.environ["MLFLOW_ASYNC_TRACE_LOGGING_MAX_QUEUE_SIZE"] = str(max(100_000, 4 * repeats * calls))
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    else:
+        sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / f"{impl}.db"
+        side = _Autolog(impl, f"sqlite:///{db}")
+        chain = _chain()
+        inputs = {"question": "What is a heron?"}
+        results = [
+            _measure("invoke", lambda: chain.invoke(inputs), calls, repeats, side),
+            _measure("stream", lambda: list(chain.stream(inputs)), calls, repeats, side),
+        ]
+        side.flush()
+        if impl == "heron":
+            import heron
+
+            stored = len(heron.search_traces(return_type="list", include_spans=False,
+                                             filter_string="trace.name = 'RunnableSequence'"))
+            results.append(_yardstick(calls, repeats))
+            heron.set_tracking_uri(None)
+        else:
+            with sqlite3.connect(db) as conn:
+                stored = conn.execute("SELECT COUNT(*) FROM trace_info").fetchone()[0]
+    import langchain_core
+
+    return {
+        "impl": impl,
+        "python": sys.version.split()[0],
+        "langchain_core": langchain_core.__version__,
+        "traces_stored": stored,
+        "traces_expected": 2 * (repeats * calls + max(5, calls // 10)),
+        "results": {r["name"]: r for r in results},
+    }
+
+
+def _run(python: str, impl: str, calls: int, repeats: int) -> dict[str, Any]:
+    """``_worker`` in a fresh process of ``python``, without HERON_* and MLFLOW_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    cmd = [python, __file__, "--impl", impl, "--calls", str(calls), "--repeats", str(repeats)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError((proc.stderr.strip().splitlines() or ["?"])[-1][:200])
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+_ROWS = (
+    ("off_us_per_call", "LangChain alone, per call", "autolog off (median of the blocks)"),
+    ("added_us_per_call", "autolog adds (app waits)", "median of the paired block differences, wall clock"),
+    ("added_app_thread_cpu_us_per_call", "autolog adds, CPU of the app's thread", "the calling thread only"),
+    ("added_cpu_us_per_call", "autolog adds, CPU of every thread", "the export thread's and any other's too"),
+    ("added_us_per_call_with_export", "autolog adds incl. export to SQLite",
+     "app waits + the flush after each block, spread over its calls"),
+)
+_CASES = (("invoke", "chain.invoke (4 spans)"), ("stream", "chain.stream read to the end (4 spans)"))
+
+
+def rows(heron: dict[str, Any], mlflow: dict[str, Any] | None, mlflow_note: str) -> list[dict[str, Any]]:
+    """report.py's rows: each case and measure, Heron beside MLflow; then the yardstick and the counts."""
+    out: list[dict[str, Any]] = []
+    for case, label in _CASES:
+        for key, what, note in _ROWS:
+            ours = heron["results"][case][key]
+            theirs = mlflow["results"][case][key] if mlflow else None
+            faster = key != "off_us_per_call" and theirs is not None and ours > 0
+            out.append({
+                "operation": f"{label}: {what}",
+                "heron": f"{ours} µs",
+                "mlflow": f"{theirs} µs" if theirs is not None else None,
+                "speedup": round(theirs / ours, 1) if faster else None,
+                "target": "",
+                "met": None,
+                "note": note + ("" if mlflow else f"; {mlflow_note}"),
+            })
+    yardstick = heron["results"]["yardstick"]
+    out.append({
+        "operation": "yardstick: four nested @heron.trace spans with inputs and outputs, added per call",
+        "heron": f"{yardstick['added_us_per_call']} µs", "mlflow": None, "speedup": None, "target": "",
+        "met": None, "note": "the machine's speed during this run, in Heron's own spans",
+    })
+    out.append({
+        "operation": "traces in the store after the flushes",
+        "heron": f"{heron['traces_stored']} of {heron['traces_expected']}",
+        "mlflow": f"{mlflow['traces_stored']} of {mlflow['traces_expected']}" if mlflow else None,
+        "speedup": None, "target": "", "met": None,
+        "note": "MLflow's trace queue raised so that it can keep every trace",
+    })
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=300, help="invokes per block")
     parser.add_argument("--repeats", type=int, default=7, help="off/on block pairs")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few calls")
+    parser.add_argument("--mlflow-python", help="MLflow's interpreter, to run the same chain under its autolog")
+    parser.add_argument("--mlflow-calls", type=int, default=100,
+                        help="invokes per block for MLflow (its export takes ~0.1 s a trace)")
+    parser.add_argument("--impl", choices=["heron", "mlflow"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.calls < 1 or args.repeats < 1 or args.mlflow_calls < 1:
+        parser.error("--calls, --mlflow-calls and --repeats must be at least 1")
     calls, repeats = (20, 2) if args.quick else (args.calls, args.repeats)
+    if args.impl:  # a worker: print its measurement as one line of JSON
+        print(json.dumps(_worker(args.impl, calls, repeats)))
+        return 0
 
-    import heron
-
-    with tempfile.TemporaryDirectory() as tmp:
-        heron.set_tracking_uri(f"sqlite:///{Path(tmp) / 'heron.db'}")
-        chain = _chain()
-        inputs = {"question": "What is a heron?"}
-        results = [
-            _measure("invoke", lambda: chain.invoke(inputs), calls, repeats),
-            _measure("stream", lambda: list(chain.stream(inputs)), calls, repeats),
-            _yardstick(calls, repeats),
-        ]
-        heron.flush_traces()
-        stored = len(heron.search_traces(return_type="list", include_spans=False,
-                                         filter_string="trace.name = 'RunnableSequence'"))
-        expected = 2 * (repeats * calls + max(5, calls // 10))
-        heron.set_tracking_uri(None)
-    import langchain_core
-
+    heron = _run(sys.executable, "heron", calls, repeats)
+    mlflow, note = None, "MLflow: not run (no --mlflow-python)"
+    if args.mlflow_python:
+        try:
+            theirs = 20 if args.quick else args.mlflow_calls
+            mlflow, note = _run(args.mlflow_python, "mlflow", theirs, repeats), ""
+        except RuntimeError as exc:
+            note = f"MLflow: not run ({exc})"
     doc = {
-        "benchmark": "langchain_autolog",
-        "python": sys.version.split()[0],
-        "langchain_core": langchain_core.__version__,
+        "title": (f"LangChain autolog overhead ({repeats} × {calls} invokes each way for Heron"
+                  + (f", {repeats} × {mlflow['results']['invoke']['calls_per_block']} for MLflow" if mlflow else "")
+                  + f", alternating blocks; langchain-core {heron['langchain_core']}; medians of the paired "
+                  "differences)"),
+        "rows": rows(heron, mlflow, note),
         "quick": args.quick,
-        "spans_per_invoke": SPANS_PER_INVOKE,
-        "traces_stored": stored,
-        "traces_expected": expected,
-        "results": {r["name"]: r for r in results},
+        "heron": heron,
+        "mlflow": mlflow,
     }
-    text = json.dumps(doc, indent=2)
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
     print(text)
     if args.out is not None:
-        args.out.write_text(text + "\n")
-    return 0 if stored == expected else 1
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0 if heron["traces_stored"] == heron["traces_expected"] else 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ interleaved rounds, so the machine's changing load hits both alike.
 Raw JSON goes to benchmarks/results/ (gitignored). ``--quick`` is a smoke run: it writes
 benchmarks/results/benchmarks-quick.md instead of docs/benchmarks.md, since its numbers mean nothing.
 
-The other benchmarks (bench_tracing.py, bench_openai_autolog.py, bench_prompts.py, bench_ui.py) run once each with
+The other benchmarks (bench_tracing.py, bench_openai_autolog.py, bench_langchain_autolog.py, bench_prompts.py,
+bench_ui_runs.py, bench_ui.py) run once each with
 Heron's Python when present, with ``--out FILE``, ``--quick`` and ``--mlflow-python PATH`` when their ``--help`` lists them.
 Their contract: write JSON ``{"title": str, "rows": [{"operation": str,
 "heron": str|float|null, "mlflow": str|float|null, "speedup": str|float|null, "target": str,
@@ -47,6 +48,7 @@ MLFLOW_PY = BENCH / ".mlflow-venv" / "bin" / "python"
 OTHER_BENCHMARKS = (
     ("Tracing", "bench_tracing.py"),
     ("OpenAI autolog", "bench_openai_autolog.py"),
+    ("LangChain autolog", "bench_langchain_autolog.py"),
     ("Prompts", "bench_prompts.py"),
     ("UI runs pages", "bench_ui_runs.py"),
     ("UI pages", "bench_ui.py"),

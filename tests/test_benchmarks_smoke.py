@@ -115,6 +115,27 @@ def test_bench_openai_autolog_quick_pools_its_processes(tmp_path: Path) -> None:
     assert all(row["target"] == "" and row["met"] is None for row in (read, request, least))
 
 
+def test_bench_langchain_autolog_quick_writes_report_rows(tmp_path: Path) -> None:
+    out = tmp_path / "langchain.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_langchain_autolog.py"), "--quick", "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["title"].startswith("LangChain autolog overhead (2 × 20 invokes each way for Heron, alternating")
+    rows = {row["operation"]: row for row in doc["rows"]}
+    for case in ("chain.invoke (4 spans)", "chain.stream read to the end (4 spans)"):
+        alone = rows[f"{case}: LangChain alone, per call"]
+        assert float(alone["heron"].removesuffix(" µs")) > 0 and alone["mlflow"] is None
+        added = rows[f"{case}: autolog adds incl. export to SQLite"]
+        assert added["heron"].endswith(" µs") and "MLflow: not run (no --mlflow-python)" in added["note"]
+    # every invoke's trace is in the store: 2 cases x (2 blocks x 20 + 5 warm-up)
+    assert rows["traces in the store after the flushes"]["heron"] == "90 of 90"
+    assert doc["heron"]["results"]["yardstick"]["added_us_per_call"] > 0
+
+
 def test_bench_ui_quick_measures_every_page(tmp_path: Path) -> None:
     out = tmp_path / "ui.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
@@ -154,12 +175,13 @@ def test_report_only_refuses_to_blank_sections_without_saved_results(
         report.main(["--only", "openai_autolog"])
     assert stopped.value.code == 2
     err = capsys.readouterr().err
-    assert "no saved result for tracking, server, tracing, prompts, ui_runs, ui" in err and "--md PATH" in err
+    assert "no saved result for tracking, server, tracing, langchain_autolog, prompts, ui_runs, ui" in err
+    assert "--md PATH" in err
     assert page.read_bytes() == before
     (tmp_path / "bench_prompts.json").write_text("{}")
     with pytest.raises(SystemExit):
         report.main(["--only", "openai_autolog"])
-    assert "no saved result for tracking, server, tracing, ui_runs, ui" in capsys.readouterr().err
+    assert "no saved result for tracking, server, tracing, langchain_autolog, ui_runs, ui" in capsys.readouterr().err
 
 
 def test_report_only_fails_when_a_section_it_names_has_no_result(
