@@ -106,13 +106,15 @@ def test_bench_openai_autolog_quick_pools_its_processes(tmp_path: Path) -> None:
         each = row["note"].split("each process alone: ")[1].split(" µs")[0].split(" / ")
         assert len(each) == 2 and all(float(v) != 0 for v in each), row["note"]
     assert "MLflow: not run (no --mlflow-python)" in judged[0]["note"]
-    # what asking for a stream's usage costs with autolog off, and the least a recorder could add with it
-    read, request, least = doc["rows"][-3:]
+    # what asking for a stream's usage costs with autolog off, and what it leaves of the target
+    read, request, asking = doc["rows"][-3:]
     assert "httpx reading the usage event" in read["operation"] and "extra_body" in request["operation"]
-    assert least["operation"].startswith("least an OpenTelemetry-based recorder could add to a stream")
-    parts = [doc["raw_us"][key] for key in ("raw_otel_span_cpu", "usage_read", "usage_request")]
-    assert float(least["heron"].removesuffix(" µs")) == pytest.approx(sum(parts), abs=0.2)
-    assert all(row["target"] == "" and row["met"] is None for row in (read, request, least))
+    assert asking["operation"].startswith("asking for a stream's usage as issue 3 requires, before any recording")
+    parts = [doc["raw_us"][key] for key in ("usage_read", "usage_request")]
+    assert float(asking["heron"].removesuffix(" µs")) == pytest.approx(sum(parts), abs=0.2)
+    left = float(asking["note"].split("leaves ")[1].split(" µs")[0])
+    assert left == pytest.approx(150 - sum(parts), abs=0.2)
+    assert all(row["target"] == "" and row["met"] is None for row in (read, request, asking))
 
 
 def test_bench_langchain_autolog_quick_writes_report_rows(tmp_path: Path) -> None:
