@@ -14,9 +14,10 @@ the flush then takes to write them, spread over the invokes, and the traces in t
 speed varies.
 
 ``--mlflow-python`` runs the same measurement (``--mlflow-calls`` invokes a block: its export takes
-~0.1 s a trace) under ``mlflow.langchain.autolog()`` in MLflow's interpreter (it needs ``langchain-core`` there; ``benchmarks/requirements-mlflow.txt`` pins it), with
-MLflow's trace queue raised so that it keeps every trace, as in the tracing benchmark. Each side runs in
-a fresh process of its own interpreter. Writes report.py's rows (``--out``) and prints them.
+~0.1 s a trace) under ``mlflow.langchain.autolog()`` in MLflow's interpreter, which needs
+``langchain-core`` (``benchmarks/requirements-mlflow.txt`` pins it), with MLflow's trace queue raised so
+that it keeps every trace, as in the tracing benchmark. Each side runs in a fresh process of its own
+interpreter. Writes report.py's rows (``--out``) and prints them.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ class _Autolog:
     """The side being measured: turning its LangChain autolog on and off, flushing its traces."""
 
     def __init__(self, impl: str, uri: str) -> None:
-        self.impl = impl
         if impl == "heron":
             import heron
             import heron.langchain
