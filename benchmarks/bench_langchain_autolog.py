@@ -27,13 +27,14 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from workers import WorkerFailed, run_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 SPANS_PER_INVOKE = 4
@@ -206,13 +207,9 @@ def _worker(impl: str, calls: int, repeats: int) -> dict[str, Any]:
 
 
 def _run(python: str, impl: str, calls: int, repeats: int) -> dict[str, Any]:
-    """``_worker`` in a fresh process of ``python``, without HERON_* and MLFLOW_* variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
-    cmd = [python, __file__, "--impl", impl, "--calls", str(calls), "--repeats", str(repeats)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
-    if proc.returncode != 0:
-        raise RuntimeError((proc.stderr.strip().splitlines() or ["?"])[-1][:200])
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    """``_worker`` in a fresh process of ``python``."""
+    return run_worker(python, __file__, "--impl", impl,  # type: ignore[no-any-return]
+                      "--calls", str(calls), "--repeats", str(repeats))
 
 
 _ROWS = (
@@ -283,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             theirs = 20 if args.quick else args.mlflow_calls
             mlflow, note = _run(args.mlflow_python, "mlflow", theirs, repeats), ""
-        except RuntimeError as exc:
+        except WorkerFailed as exc:
             note = f"MLflow: not run ({exc})"
     doc = {
         "title": (f"LangChain autolog overhead ({repeats} × {calls} invokes each way for Heron"

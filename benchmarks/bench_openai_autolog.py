@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from workers import WorkerFailed, run_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_US = 150.0
@@ -450,18 +451,10 @@ def _floor_rows(heron: dict[str, float], raw_span: float) -> list[dict[str, Any]
     ]
 
 
-class WorkerFailed(RuntimeError):
-    pass
-
-
-def run_worker(python: str, impl: str, base_url: str, pairs: int) -> dict[str, list[float]]:
-    """``measure`` in a fresh process of ``python`` (without HERON_* and MLFLOW_* variables); its pairs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HERON_", "MLFLOW_"))}
-    cmd = [python, __file__, "--impl", impl, "--base-url", base_url, "--pairs", str(pairs)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
-    if proc.returncode != 0:
-        raise WorkerFailed((proc.stderr.strip().splitlines() or ["?"])[-1][:160])
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+def measure_in_process(python: str, impl: str, base_url: str, pairs: int) -> dict[str, list[float]]:
+    """``measure`` in a fresh process of ``python``; its pairs."""
+    return run_worker(python, __file__, "--impl", impl, "--base-url", base_url,  # type: ignore[no-any-return]
+                      "--pairs", str(pairs))
 
 
 def main() -> int:
@@ -494,11 +487,11 @@ def main() -> int:
     try:
         # Several processes, because a process's memory layout moves its figures by ~10%: pooling their
         # pairs keeps one layout from deciding.
-        runs = [run_worker(sys.executable, "heron", url, each) for _ in range(args.processes)]
+        runs = [measure_in_process(sys.executable, "heron", url, each) for _ in range(args.processes)]
         mlflow, note = None, "MLflow: not run (no --mlflow-python)"
         if args.mlflow_python:
             try:
-                theirs = run_worker(args.mlflow_python, "mlflow", url, 20 if args.quick else args.mlflow_pairs)
+                theirs = measure_in_process(args.mlflow_python, "mlflow", url, 20 if args.quick else args.mlflow_pairs)
                 mlflow, note = summarize(theirs), ""
             except WorkerFailed as exc:
                 note = f"MLflow: not run ({exc})"
